@@ -1,0 +1,58 @@
+# Disaggregated-inference booth demo kit. `make` (or `make help`) lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ENV ?= prod
+SPEED ?= 1
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help
+help: ## List the targets with a line on each
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(UV):
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --user --quiet uv || curl -LsSf https://astral.sh/uv/install.sh | sh
+
+.PHONY: install
+install: $(UV) ## Install uv if missing and the Python workspace (locked)
+	$(UV) sync --frozen
+
+.PHONY: system-deps
+system-deps: ## Install the Debian packages the local stack needs (prometheus)
+	@command -v prometheus >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus; }
+	@systemctl disable --now prometheus >/dev/null 2>&1 || true
+
+.PHONY: lint
+lint: install ## ruff (lint + format check) and mypy strict
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy apps/load-generator/src apps/corpus-curator/src libs/demo-common/src
+
+.PHONY: fmt
+fmt: install ## Apply ruff's fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+.PHONY: test
+test: install ## Run every test: unit, contract, integration (real Dynamo + Prometheus), static deploy checks
+	$(RUN) pytest -q -ra $(PYTEST_ARGS)
+
+.PHONY: test-unit
+test-unit: install ## Unit tests only (no processes, no sockets)
+	$(RUN) pytest -q -m "not integration and not browser" $(PYTEST_ARGS)
+
+.PHONY: local-cluster
+local-cluster: install system-deps ## Start the embedded local stack alone (ENV=prod|dev, SPEED=n)
+	$(RUN) localcluster up --env $(ENV) --speed $(SPEED)
+
+.PHONY: demo
+demo: install system-deps ## Set everything up and start the demo on the embedded default (local stack + load generator)
+	$(RUN) loadgen demo --env $(ENV) --speed $(SPEED)
+
+.PHONY: bench
+bench: install system-deps ## Benchmarks; results written to build/bench/
+	mkdir -p build/bench
+	$(RUN) python -m loadgen.benchmarks.run --out build/bench
+
+-include mk/*.mk
