@@ -1,0 +1,108 @@
+"""`localcluster up`: run the embedded local stack until Ctrl-C / SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+
+from pydantic import ValidationError
+
+from loadgen.localcluster.cluster import LocalCluster
+from loadgen.localcluster.errors import LocalClusterError
+from loadgen.localcluster.settings import LocalClusterSettings
+
+# Every flag's environment twin, read here and nowhere else.
+ENV_VARS = {
+    "env": "ENV",
+    "speed": "SPEED",
+    "host": "DEMO_HOST",
+    "frontend_port": "DEMO_FRONTEND_PORT",
+    "prometheus_port": "DEMO_PROMETHEUS_PORT",
+    "control_port": "DEMO_CONTROL_PORT",
+    "workdir": "DEMO_WORKDIR",
+    "readiness_delay_s": "DEMO_READINESS_DELAY_S",
+    "migration_limit": "DEMO_MIGRATION_LIMIT",
+}
+
+
+def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", choices=["prod", "dev"], help="layout (env: ENV; default prod)")
+    parser.add_argument("--speed", type=float, help="speed factor (env: SPEED; default 1)")
+    parser.add_argument("--host", help="address to listen on (env: DEMO_HOST)")
+    parser.add_argument("--frontend-port", type=int, help="env: DEMO_FRONTEND_PORT (8000)")
+    parser.add_argument("--prometheus-port", type=int, help="env: DEMO_PROMETHEUS_PORT (9090)")
+    parser.add_argument("--control-port", type=int, help="env: DEMO_CONTROL_PORT (8090)")
+    parser.add_argument("--workdir", help="logs and data (env: DEMO_WORKDIR; default a temp dir)")
+    parser.add_argument("--readiness-delay-s", type=float, help="env: DEMO_READINESS_DELAY_S")
+    parser.add_argument("--migration-limit", type=int, help="env: DEMO_MIGRATION_LIMIT (0)")
+
+
+def cluster_settings(
+    args: argparse.Namespace, environ: Mapping[str, str], **extra: object
+) -> LocalClusterSettings:
+    """Flags win over env vars, env vars over defaults; raises ValidationError on bad values."""
+    values: dict[str, object] = {}
+    for field, var in ENV_VARS.items():
+        flag = getattr(args, field, None)
+        if flag is not None:
+            values[field] = flag
+        elif environ.get(var):
+            values[field] = environ[var]
+    return LocalClusterSettings.model_validate({**values, **extra})
+
+
+def validation_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "settings"
+    return f"invalid {field}: {first['msg']} (got {first.get('input')!r})"
+
+
+def install_shutdown_signals() -> asyncio.Event:
+    """SIGINT/SIGTERM set the returned event: the one place the process handles them."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def _run(settings: LocalClusterSettings) -> None:
+    stop = install_shutdown_signals()
+    async with LocalCluster(settings) as cluster:
+        print(
+            f"local stack up (ENV={settings.env}, speed {settings.speed:g}):\n"
+            f"  Dynamo frontend (OpenAI API)  {cluster.frontend_url}/v1/chat/completions\n"
+            f"  model                         {cluster.model_name}\n"
+            f"  Prometheus                    {cluster.prometheus_url}\n"
+            f"  pool control API              {cluster.control_url}/pools\n"
+            f"  logs                          {cluster.workdir / 'logs'}\n"
+            "Ctrl-C stops everything.",
+            flush=True,
+        )
+        await stop.wait()
+        print("stopping the local stack ...", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="localcluster", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_cluster_arguments(sub.add_parser("up", help="start the local stack and wait"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        settings = cluster_settings(args, os.environ)
+        asyncio.run(_run(settings))
+    except ValidationError as exc:
+        print(f"localcluster: {validation_message(exc)}", file=sys.stderr)
+        return 2
+    except LocalClusterError as exc:
+        print(f"localcluster: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0

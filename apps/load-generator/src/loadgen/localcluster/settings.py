@@ -1,0 +1,80 @@
+"""Settings and layouts of the embedded local stack (the local stand-in for the DOKS node)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EnvName = Literal["prod", "dev"]
+PoolName = Literal["prefill", "decode"]
+POOL_NAMES: tuple[PoolName, ...] = ("prefill", "decode")
+
+
+class Layout(BaseModel):
+    """What one environment's node holds: GPU slots, initial pool sizes, hardware profile."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gpu_slots: int = Field(ge=1)
+    prefill: int = Field(ge=1)
+    decode: int = Field(ge=1)
+    profile: str
+    model_size: Literal["70b", "8b"]
+
+
+# The same shapes as terraform/environments/{prod,dev}.tfvars (../shared/design.md).
+LAYOUTS: dict[EnvName, Layout] = {
+    "prod": Layout(gpu_slots=8, prefill=2, decode=3, profile="h200-70b-fp8", model_size="70b"),
+    "dev": Layout(gpu_slots=3, prefill=1, decode=1, profile="h100-8b", model_size="8b"),
+}
+
+
+class LocalClusterSettings(BaseModel):
+    """Everything the local stack needs, validated once at the edge."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    env: EnvName = "prod"
+    speed: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1000.0,
+        description="Speed factor: mocker --speedup-ratio and every delay the stack owns scale "
+        "together; 0 means no simulated delay at all (benchmarks).",
+    )
+    host: str = "127.0.0.1"
+    frontend_port: int = Field(default=8000, ge=1, le=65535)
+    prometheus_port: int = Field(default=9090, ge=1, le=65535)
+    control_port: int = Field(default=8090, ge=1, le=65535)
+    workdir: Path | None = Field(
+        default=None, description="Where logs, discovery records and Prometheus data go; a "
+        "fresh temporary folder when unset."
+    )
+    initial_prefill: int | None = Field(default=None, ge=0)
+    initial_decode: int | None = Field(default=None, ge=0)
+    readiness_delay_s: float | None = Field(
+        default=None,
+        ge=0.0,
+        description="Delay before a scaled-out or replacement worker is launched, in wall-clock "
+        "seconds; default: the profile's measured start-to-ready time divided by the speed factor.",
+    )
+    migration_limit: int = Field(default=0, ge=0, le=10)
+    extra_scrape_targets: list[str] = Field(default_factory=list)
+    scrape_interval_s: float = Field(default=2.0, gt=0.0, le=60.0)
+    startup_timeout_s: float = Field(default=120.0, gt=0.0)
+    drain_timeout_s: float = Field(default=10.0, gt=0.0)
+    prometheus_binary: str = "prometheus"
+
+    @property
+    def layout(self) -> Layout:
+        return LAYOUTS[self.env]
+
+    def initial_replicas(self, pool: PoolName) -> int:
+        override = self.initial_prefill if pool == "prefill" else self.initial_decode
+        return override if override is not None else getattr(self.layout, pool)
+
+    def scaled(self, seconds: float) -> float:
+        """A delay the stack owns, at the speed factor (0 = no delay)."""
+        return 0.0 if self.speed == 0 else seconds / self.speed
