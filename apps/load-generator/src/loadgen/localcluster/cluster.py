@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import logging
 import os
@@ -128,7 +127,9 @@ class LocalCluster:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
@@ -165,7 +166,10 @@ class LocalCluster:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
 
         self._frontend = ChildProcess(
-            "frontend", self._frontend_argv(), self._dynamo_env(), self.workdir / "logs" / "frontend.log"
+            "frontend",
+            self._frontend_argv(),
+            self._dynamo_env(),
+            self.workdir / "logs" / "frontend.log",
         )
         await self._frontend.start()
 
@@ -218,8 +222,11 @@ class LocalCluster:
 
         self._api_server = uvicorn.Server(
             uvicorn.Config(
-                create_control_app(self), host=s.host, port=s.control_port,
-                log_level="warning", lifespan="off",
+                create_control_app(self),
+                host=s.host,
+                port=s.control_port,
+                log_level="warning",
+                lifespan="off",
             )
         )
         self._tasks.append(asyncio.create_task(self._api_server.serve(), name="control-api"))

@@ -81,7 +81,9 @@ class _PoolCollector(Collector):
             "localcluster_pool_replicas", "Workers per pool and state", labels=["pool", "state"]
         )
         replaced = CounterMetricFamily(
-            "localcluster_worker_replacements", "Workers that died and were replaced", labels=["pool"]
+            "localcluster_worker_replacements",
+            "Workers that died and were replaced",
+            labels=["pool"],
         )
         for pool, s in status.pools.items():
             for state in ("desired", "pending", "starting", "ready", "stopping"):

@@ -49,8 +49,9 @@ class LocalClusterSettings(BaseModel):
     prometheus_port: int = Field(default=9090, ge=1, le=65535)
     control_port: int = Field(default=8090, ge=1, le=65535)
     workdir: Path | None = Field(
-        default=None, description="Where logs, discovery records and Prometheus data go; a "
-        "fresh temporary folder when unset."
+        default=None,
+        description="Where logs, discovery records and Prometheus data go; a "
+        "fresh temporary folder when unset.",
     )
     initial_prefill: int | None = Field(default=None, ge=0)
     initial_decode: int | None = Field(default=None, ge=0)
