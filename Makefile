@@ -5,14 +5,16 @@ ENV ?= prod
 SPEED ?= 1
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen
-export UV_PYTHON_DOWNLOADS := never
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help
 help: ## List the targets with a line on each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(UV):
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --user --quiet uv || curl -LsSf https://astral.sh/uv/install.sh | sh
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --user --quiet uv 2>/dev/null \
+	  || python3 -m pip install --user --quiet --break-system-packages uv 2>/dev/null \
+	  || curl -LsSf https://astral.sh/uv/install.sh | sh
 
 .PHONY: install
 install: $(UV) ## Install uv if missing and the Python workspace (locked)
@@ -20,8 +22,9 @@ install: $(UV) ## Install uv if missing and the Python workspace (locked)
 
 .PHONY: system-deps
 system-deps: ## Install the Debian packages the local stack needs (prometheus)
-	@command -v prometheus >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus; }
-	@systemctl disable --now prometheus >/dev/null 2>&1 || true
+	@command -v prometheus >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus; \
+	  $(SUDO) systemctl disable --now prometheus >/dev/null 2>&1 || true; }
 
 .PHONY: lint
 lint: install ## ruff (lint + format check) and mypy strict
