@@ -1,4 +1,4 @@
-"""Shared fixtures: one real local stack (Dynamo frontend + mocker pools + Prometheus) per session."""
+"""Shared fixtures: one real local stack (Dynamo frontend, mocker pools, Prometheus) a session."""
 
 from __future__ import annotations
 

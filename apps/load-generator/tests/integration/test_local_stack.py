@@ -91,9 +91,10 @@ def test_streams_and_reuses_kv_cache_on_a_repeated_prompt(local_stack: LocalClus
 
     assert first["usage"]["completion_tokens"] == 8
     assert first["usage"]["prompt_tokens"] > 2000
-    assert repeat["usage"]["prompt_tokens_details"]["cached_tokens"] > 0.9 * first["usage"][
-        "prompt_tokens"
-    ]
+    assert (
+        repeat["usage"]["prompt_tokens_details"]["cached_tokens"]
+        > 0.9 * first["usage"]["prompt_tokens"]
+    )
     assert repeat["ttft_s"] < first["ttft_s"]
 
 
@@ -181,5 +182,6 @@ def test_bad_scale_requests_are_refused_and_change_nothing(
     assert resp.status_code == 422
     detail = resp.json()
     assert detail["field"] == field
-    assert "\n" not in detail["detail"] and detail["detail"]
+    assert "\n" not in detail["detail"]
+    assert detail["detail"]
     assert pools(local_stack)["pools"] == before["pools"]
