@@ -93,12 +93,8 @@ def test_missing_prometheus_and_bad_settings_are_one_line_errors(tmp_path: Path)
     )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
-    assert (
-        "'prometheus' not found" in result.stderr
-    )
-    assert (
-        "apt-get install prometheus" in result.stderr
-    )
+    assert "'prometheus' not found" in result.stderr
+    assert "apt-get install prometheus" in result.stderr
 
     result = subprocess.run(
         [sys.executable, "-m", "loadgen.localcluster", "up"],
