@@ -50,7 +50,7 @@ local-cluster: install system-deps ## Start the embedded local stack alone (ENV=
 	$(RUN) localcluster up --env $(ENV) --speed $(SPEED)
 
 .PHONY: demo
-demo: install system-deps ## Set everything up and start the demo on the embedded default (local stack + load generator)
+demo: install system-deps corpus ## Set everything up and start the demo on the embedded default (local stack + load generator)
 	$(RUN) loadgen demo --env $(ENV) --speed $(SPEED)
 
 .PHONY: bench
