@@ -31,6 +31,7 @@ lint: install ## ruff (lint + format check) and mypy strict
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy apps/load-generator/src apps/corpus-curator/src libs/demo-common/src
+	MYPYPATH=scripts $(RUN) mypy -p deploykit
 
 .PHONY: fmt
 fmt: install ## Apply ruff's fixes and formatting

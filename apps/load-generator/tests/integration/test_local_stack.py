@@ -114,7 +114,7 @@ def test_scale_out_and_in_is_seen_by_the_router(local_stack: LocalCluster) -> No
         lambda: registered_workers(local_stack).get("decode") == 2, 30, "decode=2 registered"
     )
     assert took_s >= 1.0  # the configured readiness delay is honoured
-    assert pools(local_stack)["pools"]["decode"]["ready"] == 2
+    wait_for(lambda: pools(local_stack)["pools"]["decode"]["ready"] == 2, 5, "decode ready=2")
 
     assert scale(local_stack, "decode", 1).status_code == 200
     wait_for(lambda: registered_workers(local_stack).get("decode") == 1, 15, "decode=1")

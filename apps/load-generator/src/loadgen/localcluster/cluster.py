@@ -287,7 +287,7 @@ class LocalCluster:
             "--endpoint", f"dyn://{self.namespace}.{_COMPONENT[pool]}.generate",
             "--disaggregation-mode", pool,
             "--speedup-ratio", str(self.settings.speed),
-            *self.profile.mocker_args(self._npz),
+            *self.profile.mocker_args(self._npz, speedup_ratio=self.settings.speed),
             *self._planes(),
         ]  # fmt: skip
         env = self._dynamo_env()

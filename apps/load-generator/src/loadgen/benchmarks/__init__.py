@@ -1,0 +1,1 @@
+"""Benchmarks behind `make bench`: each writes its result files into an output folder."""

@@ -1,0 +1,1 @@
+"""Deploy glue for DigitalOcean: a kustomize-subset renderer and the live-cluster preflight."""

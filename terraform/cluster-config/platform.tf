@@ -1,0 +1,65 @@
+# Dynamo platform: CRDs (applied by the chart's CRD hook, the 1.x way; the separate dynamo-crds
+# chart ended with 0.9), the operator with its admission webhook (it is what rejects direct DGD
+# replica edits once a service has a scaling adapter), Grove and the KAI scheduler.
+
+locals {
+  gpus_per_droplet = {
+    "gpu-h100x1-80gb"              = 1
+    "gpu-h100x8-640gb"             = 8
+    "gpu-h200x1-141gb"             = 1
+    "gpu-h200x8-1128gb-contracted" = 8
+  }
+  total_gpus     = var.gpu_node_count * local.gpus_per_droplet[var.gpu_node_size]
+  kai_queue_name = "default-queue"
+  dynamo_version = "1.6.1" # chart = operator = runtime image tag (k8s/dynamo uses the same)
+}
+
+resource "helm_release" "dynamo_platform" {
+  name             = "dynamo-platform"
+  repository       = "https://helm.ngc.nvidia.com/nvidia/ai-dynamo"
+  chart            = "dynamo-platform"
+  version          = local.dynamo_version
+  namespace        = kubernetes_namespace_v1.this["dynamo"].metadata[0].name
+  create_namespace = false
+  timeout          = 900
+  wait             = true
+
+  values = [yamlencode({
+    global = {
+      grove           = { install = true, enabled = true }
+      "kai-scheduler" = { install = true, enabled = true }
+      nats            = { install = true }
+      etcd            = { install = false }
+    }
+    "dynamo-operator" = {
+      upgradeCRD = true
+      webhook    = { failurePolicy = "Fail" }
+      dynamo = {
+        metrics = {
+          prometheusEndpoint = local.prometheus_url
+          # The project owns its PodMonitors (k8s/load-generator), scoped to the demo namespace;
+          # the chart's cluster-wide ones would scrape the same pods twice and double every sum().
+          podMonitors = { enabled = false }
+        }
+      }
+    }
+  })]
+
+  depends_on = [helm_release.kube_prometheus_stack]
+}
+
+# KAI queue the workers name in their kai.scheduler/queue label. The local chart skips any
+# queue that already exists (Helm lookup), so re-applies and pre-created queues are both fine.
+resource "helm_release" "kai_queues" {
+  name      = "gtc-demo-kai-queues"
+  chart     = "${path.module}/charts/kai-queues"
+  version   = "0.1.0"
+  namespace = kubernetes_namespace_v1.this["dynamo"].metadata[0].name
+
+  values = [yamlencode({
+    queueName = local.kai_queue_name
+    gpuQuota  = local.total_gpus
+  })]
+
+  depends_on = [helm_release.dynamo_platform]
+}
