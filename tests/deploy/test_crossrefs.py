@@ -301,7 +301,7 @@ def test_monitors_select_the_labels_and_ports_that_exist(env):
 
 @pytest.mark.parametrize("env", ENVS)
 def test_loadgen_reaches_the_frontend_the_dgd_creates(env):
-    frontend = loadgen_env(env)["LOADGEN_FRONTEND_URL"]["value"]
+    frontend = loadgen_env(env)["LOADGEN_ENDPOINT_URL"]["value"]
     port = flag_value(main_args(services(env)["Frontend"]), "--http-port")
     assert port == "8000"
     assert frontend == f"http://{DGD_NAME}-frontend:{port}"
@@ -323,7 +323,7 @@ def test_model_config_is_shared_by_the_copy_job_the_workers_and_the_loadgen(env)
     assert refs["DYN_TRTLLM_MODEL"] == {"name": "gtc-demo-model", "key": "MODEL_PATH"}
     assert refs["DYN_TRTLLM_SERVED_MODEL_NAME"]["key"] == "SERVED_MODEL_NAME"
     assert (
-        loadgen_env(env)["LOADGEN_MODEL_NAME"]["valueFrom"]["configMapKeyRef"]["name"]
+        loadgen_env(env)["LOADGEN_MODEL"]["valueFrom"]["configMapKeyRef"]["name"]
         == "gtc-demo-model"
     )
     pvc = tf_resources("cluster-config", "kubernetes_persistent_volume_claim_v1")["model_cache"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import psutil
 
-from loadgen.benchmarks import fidelity, stack
+from loadgen.benchmarks import client_bench, fidelity, stack
 
 Section = Callable[[Path, bool, Callable[[str], None]], dict[str, Any]]
 
@@ -24,7 +24,11 @@ def _fidelity(out: Path, quick: bool, log: Callable[[str], None]) -> dict[str, A
     return report
 
 
-SECTIONS: dict[str, Section] = {"fidelity": _fidelity, "stack": stack.run}
+SECTIONS: dict[str, Section] = {
+    "fidelity": _fidelity,
+    "stack": stack.run,
+    "client": client_bench.run,
+}
 
 
 def machine() -> dict[str, Any]:

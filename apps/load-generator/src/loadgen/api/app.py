@@ -1,0 +1,69 @@
+"""create_app(settings, ...): the FastAPI app (routes, lifespan owning the runtime, UI files)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from demo_common.corpus import Corpus, load_corpus
+from loadgen.api.routes import conversations, events, health, presets, status, workload
+from loadgen.clock import Clock
+from loadgen.ports import RequestSender
+from loadgen.runtime import open_runtime
+from loadgen.scenario import load_demo_script
+from loadgen.scenario.models import DemoScript
+from loadgen.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    script: DemoScript | None = None,
+    corpus: Corpus | None = None,
+    presenter_token: str | None = None,
+    sender: RequestSender | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """The app. The CLI passes the script and corpus it has already checked; left out, they are
+    read from `settings` here (a local corpus folder). Without a token in the arguments or the
+    settings, one is generated: `app.state.presenter_token`. `sender`/`clock` replace the HTTP
+    client and real time in tests.
+    """
+    if script is None:
+        script = load_demo_script(settings.script)
+    if corpus is None:
+        corpus = load_corpus(settings.corpus)
+    if presenter_token is None:
+        secret = settings.presenter_token
+        presenter_token = secret.get_secret_value() if secret else secrets.token_urlsafe(18)
+    token: str = presenter_token
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime(
+            settings, script, corpus, token, sender=sender, clock=clock
+        ) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    app = FastAPI(
+        title="Load generator",
+        summary="Three workloads with open-loop arrivals against an OpenAI-compatible endpoint",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.presenter_token = token
+    for module in (health, status, workload, presets, conversations, events):
+        app.include_router(module.router)
+    if (settings.ui_dir / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=settings.ui_dir, html=True), name="ui")
+    else:
+        log.info("no UI build at %s; serving the API only", settings.ui_dir)
+    return app

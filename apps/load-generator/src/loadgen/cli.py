@@ -1,0 +1,255 @@
+"""`loadgen serve` (the app against an endpoint) and `loadgen demo` (the app on the local stack).
+
+Flags win over LOADGEN_* env vars, which win over defaults. Bad input: one line, exit code 2;
+a failure while running: one line, exit code 1. SIGINT/SIGTERM are handled here only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+import uvloop
+from pydantic import ValidationError
+
+from demo_common.corpus import Corpus, CorpusError, load_corpus
+from demo_common.objectstore import S3Settings
+from loadgen.api import create_app
+from loadgen.errors import ConfigError, LoadgenError, WorkloadDataError
+from loadgen.runtime import check_data
+from loadgen.scenario import DemoScript, load_demo_script
+from loadgen.settings import Settings
+
+DEMO_SUMMARY_DIR = Path("build/sessions")
+
+# flag dest -> Settings field (only flags the user gave are passed on)
+_SETTINGS_FLAGS = {
+    "endpoint": "endpoint_url",
+    "model": "model",
+    "host": "host",
+    "port": "port",
+    "corpus": "corpus",
+    "script": "script",
+    "preset": "preset",
+    "start": "autostart",
+    "request_log": "request_log",
+    "summary_dir": "summary_dir",
+    "seed": "seed",
+    "overflow": "overflow",
+    "drain_s": "drain_s",
+    "ui_dir": "ui_dir",
+}
+
+
+def _add_app_arguments(parser: argparse.ArgumentParser, *, with_host: bool) -> None:
+    if with_host:
+        parser.add_argument("--host", help="address to listen on (LOADGEN_HOST; 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="app port (LOADGEN_PORT; default 3000)")
+    parser.add_argument("--corpus", help="corpus folder or s3:// URL (LOADGEN_CORPUS)")
+    parser.add_argument("--script", type=Path, help="demo-script YAML (LOADGEN_SCRIPT)")
+    parser.add_argument("--preset", help="preset applied at start (LOADGEN_PRESET; baseline)")
+    parser.add_argument(
+        "--start", action="store_const", const=True, help="start the load right away"
+    )
+    parser.add_argument("--request-log", type=Path, help="JSONL per request (LOADGEN_REQUEST_LOG)")
+    parser.add_argument("--summary-dir", type=Path, help="JSON summary per session")
+    parser.add_argument("--seed", type=int, help="seed of arrivals and content (LOADGEN_SEED)")
+    parser.add_argument("--overflow", choices=["drop", "queue"], help="over the in-flight cap")
+    parser.add_argument("--drain-s", type=float, help="stop: drain bound in seconds")
+    parser.add_argument("--ui-dir", type=Path, help="UI build folder (LOADGEN_UI_DIR)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from loadgen.localcluster.cli import add_cluster_arguments
+
+    parser = argparse.ArgumentParser(prog="loadgen", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the app against an OpenAI-compatible endpoint")
+    serve.add_argument("--endpoint", help="base URL without /v1 (LOADGEN_ENDPOINT_URL)")
+    serve.add_argument("--model", help="model name (LOADGEN_MODEL)")
+    _add_app_arguments(serve, with_host=True)
+    demo = sub.add_parser("demo", help="start the local stack, then the app against it")
+    add_cluster_arguments(demo)
+    _add_app_arguments(demo, with_host=False)
+    return parser
+
+
+def app_settings(args: argparse.Namespace, **extra: Any) -> Settings:
+    """Settings from env vars plus the flags given (raises ValidationError)."""
+    values = {
+        field: getattr(args, dest)
+        for dest, field in _SETTINGS_FLAGS.items()
+        if getattr(args, dest, None) is not None
+    }
+    return Settings(**{**values, **extra})
+
+
+def validation_message(exc: ValidationError) -> str:
+    """`field: message` of the first error, never the input (it may be a secret)."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "settings"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"invalid {field}: {first['msg']}{more}"
+
+
+def load_data(settings: Settings, environ: Mapping[str, str]) -> tuple[DemoScript, Corpus]:
+    """The demo script and the corpus, checked before anything starts."""
+    script = load_demo_script(settings.script)
+    s3 = S3Settings().with_env_keys(environ) if settings.corpus.startswith("s3://") else None
+    corpus = load_corpus(settings.corpus, s3)
+    check_data(settings, script, corpus)
+    return script, corpus
+
+
+class AppServer(uvicorn.Server):
+    """uvicorn without its own signal handlers: the CLI handles signals in one place."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.up = asyncio.Event()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.up.set()
+
+
+async def serve_app(
+    settings: Settings, script: DemoScript, corpus: Corpus, stop: asyncio.Event, banner: str
+) -> None:
+    """Serve the app until `stop` is set."""
+    app = create_app(settings, script=script, corpus=corpus)
+    token: str = app.state.presenter_token
+    generated = settings.presenter_token is None
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=3,
+    )
+    server = AppServer(config)
+
+    async def stop_on_signal() -> None:
+        await stop.wait()
+        runtime = getattr(app.state, "runtime", None)
+        if runtime is not None:
+            runtime.shutdown.set()  # ends the live streams, so connections close promptly
+        server.should_exit = True
+
+    async def banner_when_up() -> None:
+        await server.up.wait()
+        where = f"http://{settings.host}:{settings.port}"
+        token_line = (
+            f"presenter token (generated; set PRESENTER_TOKEN to choose one): {token}"
+            if generated
+            else "presenter token: from PRESENTER_TOKEN"
+        )
+        print(
+            f"{banner}load generator  {where}   (API {where}/docs, live {where}/api/events, "
+            f"metrics {where}/metrics)\n  endpoint {settings.endpoint_url}  model {settings.model}"
+            f"\n  {token_line}\nCtrl-C stops everything.",
+            flush=True,
+        )
+
+    failed = False
+    async with asyncio.TaskGroup() as tg:
+        helpers = [tg.create_task(stop_on_signal()), tg.create_task(banner_when_up())]
+        try:
+            await server.serve()
+        except SystemExit:  # uvicorn exits when it cannot bind or start the app
+            failed = True
+        finally:
+            for task in helpers:
+                task.cancel()
+    if failed:
+        where = f"{settings.host}:{settings.port}"
+        raise LoadgenError(f"could not start the app on {where} (see the message above)")
+
+
+def _install_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def _serve(settings: Settings, environ: Mapping[str, str]) -> None:
+    script, corpus = load_data(settings, environ)
+    await serve_app(settings, script, corpus, _install_signals(), banner="")
+
+
+async def _demo(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
+    from loadgen.localcluster import LocalCluster
+    from loadgen.localcluster.cli import cluster_settings
+
+    settings = app_settings(args)
+    cluster_conf = cluster_settings(
+        args, environ, extra_scrape_targets=[f"{_scrape_host(settings.host)}:{settings.port}"]
+    )
+    settings = app_settings(
+        args,
+        host=cluster_conf.host,
+        summary_dir=settings.summary_dir or DEMO_SUMMARY_DIR,
+    )
+    script, corpus = load_data(settings, environ)  # fail fast, before processes start
+    stop = _install_signals()
+    async with LocalCluster(cluster_conf) as cluster:
+        settings = settings.model_copy(
+            update={"endpoint_url": cluster.frontend_url, "model": cluster.model_name}
+        )
+        banner = (
+            f"local stack (ENV={cluster_conf.env}, speed {cluster_conf.speed:g}):\n"
+            f"  Dynamo frontend  {cluster.frontend_url}/v1/chat/completions\n"
+            f"  Prometheus       {cluster.prometheus_url}\n"
+            f"  pool control     {cluster.control_url}/pools\n"
+        )
+        await serve_app(settings, script, corpus, stop, banner)
+
+
+def _scrape_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "") else host
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    environ = dict(os.environ)
+    try:
+        # uvloop: the client's per-event work is the capacity limit (see the benchmarks).
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            if args.command == "serve":
+                runner.run(_serve(app_settings(args), environ))
+            else:
+                runner.run(_demo(args, environ))
+    except ValidationError as exc:
+        print(f"loadgen: {validation_message(exc)}", file=sys.stderr)
+        return 2
+    except (ConfigError, CorpusError, WorkloadDataError) as exc:
+        print(f"loadgen: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except LoadgenError as exc:
+        print(f"loadgen: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # CLI edge: one line, not a traceback
+        print(f"loadgen: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0

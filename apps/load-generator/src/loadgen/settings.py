@@ -1,0 +1,121 @@
+"""Settings of the load-generator app: LOADGEN_* env vars (plus a few shared names), parsed once.
+
+Shared names without the prefix: PRESENTER_TOKEN, FOLLOWUP_BASE_URL, FOLLOWUP_MODEL,
+GRADIENT_API_KEY. The CLI passes its flags as init values, which win over the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from loadgen.config import EngineSettings
+
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "token", "presenter"}
+DEFAULT_MODEL = "meta-llama/Llama-3.1-70B-Instruct"
+
+
+def _alias(name: str, env: str) -> AliasChoices:
+    return AliasChoices(name, env)
+
+
+class Settings(BaseSettings):
+    """Everything `loadgen serve` needs; see the field descriptions (also in --help)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LOADGEN_", extra="forbid", populate_by_name=True, frozen=True
+    )
+
+    endpoint_url: str = Field(
+        default="http://127.0.0.1:8000", description="OpenAI-compatible base URL (no /v1)"
+    )
+    model: str = Field(default=DEFAULT_MODEL, min_length=1, description="model name to request")
+    endpoint_api_key: SecretStr | None = Field(default=None, description="Bearer key, if needed")
+    corpus: str = Field(
+        default="build/corpus", description="corpus folder or s3://bucket/prefix (make corpus)"
+    )
+    script: Path | None = Field(default=None, description="demo-script YAML (default: packaged)")
+    host: str = "127.0.0.1"
+    port: int = Field(default=3000, ge=0, le=65535)
+    ui_dir: Path = Field(
+        default=Path("apps/load-generator/ui/dist"), description="UI build served at / if present"
+    )
+    preset: str = Field(default="baseline", description="preset whose config applies at start")
+    autostart: bool = Field(default=False, description="start the load when the app starts")
+    seed: int = 0
+    overflow: Literal["drop", "queue"] = "drop"
+    queue_limit: int = Field(default=1000, ge=0)
+    drain_s: float = Field(default=5.0, ge=0, le=600)
+    window_s: int = Field(default=30, ge=1, le=3600)
+    saturation_lag_ms: float = Field(default=50.0, gt=0)
+    request_timeout_s: float = Field(default=300.0, gt=0, description="whole request bound")
+    read_timeout_s: float = Field(default=60.0, gt=0, description="silence bound between bytes")
+    request_log: Path | None = Field(default=None, description="append one JSON line per request")
+    summary_dir: Path | None = Field(default=None, description="write a JSON summary per session")
+    conversations_max: int = Field(default=200, ge=1, le=100_000)
+    presenter_token: SecretStr | None = Field(
+        default=None, validation_alias=_alias("presenter_token", "PRESENTER_TOKEN")
+    )
+    followup_base_url: str | None = Field(
+        default=None,
+        validation_alias=_alias("followup_base_url", "FOLLOWUP_BASE_URL"),
+        description="OpenAI-compatible base URL incl. /v1 of the follow-up question model",
+    )
+    followup_model: str | None = Field(
+        default=None, validation_alias=_alias("followup_model", "FOLLOWUP_MODEL")
+    )
+    gradient_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_alias("gradient_api_key", "GRADIENT_API_KEY")
+    )
+    followup_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    # Where the pools live and what scales them: the scenario controller's cluster adapter
+    # reads these (k8s/load-generator sets them; RBAC allows exactly these names).
+    backend: Literal["local", "cluster"] = Field(
+        default="local", description="local = the embedded stack's control API; cluster = DOKS"
+    )
+    prometheus_url: str = Field(default="http://127.0.0.1:9090", description="for SLO queries")
+    control_url: str = Field(
+        default="http://127.0.0.1:8090", description="local stack's pool control API"
+    )
+    k8s_namespace: str = Field(default="gtc-demo", description="namespace of the DGD and KEDA")
+    prefill_scaling_adapter: str = "gtc-demo-trtllmprefillworker"
+    decode_scaling_adapter: str = "gtc-demo-trtllmdecodeworker"
+    prefill_scaledobject: str = "gtc-demo-prefill"
+    decode_scaledobject: str = "gtc-demo-decode"
+
+    @field_validator("presenter_token")
+    @classmethod
+    def _real_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if len(secret) < 8 or secret.lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("PRESENTER_TOKEN must be at least 8 characters and not a placeholder")
+        return value
+
+    @field_validator("endpoint_url", "followup_base_url", "prometheus_url", "control_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _followup_complete(self) -> Settings:
+        if self.followup_base_url and not self.followup_model:
+            raise ValueError("FOLLOWUP_MODEL is required when FOLLOWUP_BASE_URL is set")
+        return self
+
+    def engine_settings(self) -> EngineSettings:
+        return EngineSettings(
+            seed=self.seed,
+            overflow=self.overflow,
+            queue_limit=self.queue_limit,
+            drain_s=self.drain_s,
+            window_s=self.window_s,
+            saturation_lag_ms=self.saturation_lag_ms,
+            summary_dir=self.summary_dir,
+        )

@@ -1,0 +1,182 @@
+"""The HTTP API in process (no sockets): routes, validation naming the field, presenter auth."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from demo_common.corpus import load_corpus
+from loadgen.api import create_app
+from loadgen.client.records import ChatRequest, RequestRecord
+from loadgen.scenario import load_demo_script
+from loadgen.settings import Settings
+from loadgen.testing import FakeClock, write_tiny_corpus
+
+TOKEN = "presenter-secret-1"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+class NeverCalled:
+    async def send(self, request: ChatRequest, *, intended_ns: int | None = None) -> RequestRecord:
+        raise AssertionError("no request is sent while the fake clock stands still")
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture
+def client(corpus_dir: Path, tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(ui_dir=tmp_path / "no-ui", summary_dir=tmp_path / "sessions")
+    app = create_app(
+        settings,
+        script=load_demo_script(),
+        corpus=load_corpus(corpus_dir),
+        presenter_token=TOKEN,
+        sender=NeverCalled(),
+        clock=FakeClock(),
+    )
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_open_read_routes(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok", "state": "idle"}
+    status = client.get("/api/status").json()
+    assert status["state"] == "idle"
+    assert status["active_preset"] == "baseline"
+    assert status["followup"]["mode"] == "local_bank"
+    assert set(status["live"]["workloads"]) == {"chat", "summarization", "reasoning"}
+    presets = client.get("/api/presets").json()
+    assert len(presets["presets"]) == 5
+    assert client.get("/api/conversations").json() == []
+    assert "/api/workload/config" in client.get("/openapi.json").json()["paths"]
+
+
+def test_metrics_exposes_contract_names_with_slo_edges(client: TestClient) -> None:
+    text = client.get("/metrics").text
+    for name in (
+        "loadgen_ttft_seconds_bucket",
+        "loadgen_itl_seconds_bucket",
+        "loadgen_requests_total",
+        "loadgen_tokens_total",
+        "loadgen_followup_questions_total",
+        "loadgen_target_rps",
+        "loadgen_client_saturated",
+        "loadgen_slo_ttft_seconds",
+    ):
+        assert name in text
+    assert 'loadgen_ttft_seconds_bucket{le="0.6",turn="5+",workload="chat"}' in text
+    assert 'loadgen_ttft_seconds_bucket{le="3.0",turn="1",workload="summarization"}' in text
+    assert 'loadgen_itl_seconds_bucket{le="0.06",workload="reasoning"}' in text
+    assert 'loadgen_slo_ttft_seconds{workload="summarization"} 3.0' in text
+    assert "python_gc" not in text  # a per-app registry, not the global one
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/workload/start", None),
+        ("post", "/api/workload/stop", None),
+        ("put", "/api/workload/config", {"rps": 1}),
+        ("post", "/api/presets/kv-cache", None),
+    ],
+)
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-token"}])
+def test_mutating_routes_need_the_token(
+    client: TestClient, method: str, path: str, body: object, headers: dict[str, str]
+) -> None:
+    before = client.get("/api/status").json()
+    response = client.request(method, path, json=body, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    after = client.get("/api/status").json()
+    assert (after["state"], after["config"]) == (before["state"], before["config"])
+
+
+def test_start_stop_cycle(client: TestClient) -> None:
+    assert client.post("/api/workload/start", headers=AUTH).json() == {"state": "running"}
+    assert client.post("/api/workload/start", headers=AUTH).status_code == 409
+    stopped = client.post("/api/workload/stop", headers=AUTH).json()
+    assert stopped["state"] == "idle"
+    assert Path(stopped["summary"]["file"]).is_file()
+    assert client.post("/api/workload/stop", headers=AUTH).status_code == 409
+    assert client.get("/api/status").json()["last_summary_file"] == stopped["summary"]["file"]
+
+
+def test_partial_config_update_and_preset(client: TestClient) -> None:
+    response = client.put("/api/workload/config", json={"mix": {"reasoning": 5}}, headers=AUTH)
+    assert response.status_code == 200
+    config = response.json()["config"]
+    assert config["mix"] == {"chat": 0.5, "summarization": 0.2, "reasoning": 5.0}
+    assert config["rps"] == 0.6
+    applied = client.post("/api/presets/Decode%20Stress", headers=AUTH).json()
+    assert applied["active_preset"] == "decode-stress"
+    assert client.get("/api/status").json()["config"] == applied["config"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"rps": -1}, "rps"),
+        ({"rps": 5000}, "rps"),
+        ({"rps": "fast"}, "rps"),
+        ({"max_in_flight": 0}, "max_in_flight"),
+        ({"mix": {"chat": 0, "summarization": 0, "reasoning": 0}}, "mix"),
+        ({"mix": {"chat": -2}}, "mix"),
+        ({"mix": {"video": 1}}, "mix"),
+        ({"burst": 3}, "burst"),
+    ],
+)
+def test_bad_config_is_422_naming_the_field_and_changes_nothing(
+    client: TestClient, body: dict[str, object], field: str
+) -> None:
+    before = client.get("/api/status").json()["config"]
+    response = client.put("/api/workload/config", json=body, headers=AUTH)
+    assert response.status_code == 422
+    locs = [e["loc"] for e in response.json()["detail"]]
+    assert any(loc[:2] == ["body", field] for loc in locs), locs
+    assert client.get("/api/status").json()["config"] == before
+
+
+def test_unknown_preset_and_conversation_are_404_naming_them(client: TestClient) -> None:
+    response = client.post("/api/presets/turbo", headers=AUTH)
+    assert response.status_code == 404
+    assert "turbo" in response.json()["detail"]
+    assert "kv-cache" in response.json()["detail"]
+    response = client.get("/api/conversations/c404")
+    assert response.status_code == 404
+    assert "c404" in response.json()["detail"]
+
+
+def test_ui_build_is_served_when_present(corpus_dir: Path, tmp_path: Path) -> None:
+    ui = tmp_path / "dist"
+    ui.mkdir()
+    (ui / "index.html").write_text("<html>booth</html>")
+    app = create_app(
+        Settings(ui_dir=ui),
+        script=load_demo_script(),
+        corpus=load_corpus(corpus_dir),
+        presenter_token=TOKEN,
+        sender=NeverCalled(),
+        clock=FakeClock(),
+    )
+    with TestClient(app) as test_client:
+        assert "booth" in test_client.get("/").text
+        assert test_client.get("/api/status").status_code == 200
+
+
+def test_create_app_from_settings_alone_generates_a_token(
+    corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PRESENTER_TOKEN", raising=False)
+    app = create_app(Settings(corpus=str(corpus_dir), ui_dir=tmp_path), clock=FakeClock())
+    token = app.state.presenter_token
+    assert len(token) >= 16
+    with TestClient(app) as test_client:
+        ok = test_client.post("/api/presets/baseline", headers={"Authorization": f"Bearer {token}"})
+        assert ok.status_code == 200

@@ -1,0 +1,97 @@
+"""Log-bucketed histogram percentiles and merging; tallies and the sliding live window."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from loadgen.client.records import RequestRecord
+from loadgen.live import LiveWindow
+from loadgen.stats import LogHistogram
+from loadgen.tally import Tally
+
+S = 1_000_000_000
+MS = 1_000_000
+
+
+def test_quantiles_within_one_percent_of_exact() -> None:
+    rng = random.Random(5)
+    values = [rng.lognormvariate(-3, 1) for _ in range(20000)]
+    hist = LogHistogram()
+    for v in values:
+        hist.add(v)
+    ordered = sorted(values)
+    for q in (0.5, 0.9, 0.95, 0.99):
+        exact = ordered[int(q * len(ordered)) - 1]
+        assert hist.quantile(q) == pytest.approx(exact, rel=0.01)
+    assert hist.mean() == pytest.approx(sum(values) / len(values), rel=1e-9)
+
+
+def test_weights_and_merge() -> None:
+    a, b = LogHistogram(), LogHistogram()
+    a.add(0.010, weight=3)
+    b.add(0.100)
+    merged = LogHistogram.merged([a, b])
+    assert merged.count == 4
+    assert merged.quantile(0.75) == pytest.approx(0.010, rel=0.01)
+    assert merged.quantile(1.0) == pytest.approx(0.100, rel=0.01)
+    assert LogHistogram().quantile(0.5) is None
+
+
+def record(
+    workload: str = "chat", turn: int = 1, status: str = "ok", **kw: object
+) -> RequestRecord:
+    rec = RequestRecord(
+        request_id="r",
+        workload=workload,  # type: ignore[arg-type]
+        turn=turn,
+        conversation_id=None,
+        status=status,  # type: ignore[arg-type]
+        reason="none" if status == "ok" else "timeout",
+        intended_ns=0,
+        send_ns=2 * MS,
+        first_token_ns=102 * MS,
+        second_token_ns=122 * MS,
+        last_token_ns=142 * MS,
+        gaps=[(20 * MS, 1), (20 * MS, 2)],
+        input_tokens=100,
+        output_tokens=4,
+        cached_tokens=64,
+    )
+    for key, value in kw.items():
+        setattr(rec, key, value)
+    return rec
+
+
+def test_tally_per_workload_and_turn() -> None:
+    tally = Tally()
+    tally.add_record(record(turn=1, cached_tokens=0))
+    tally.add_record(record(turn=6))
+    tally.add_record(record(workload="reasoning", status="error"))
+    chat = tally.workloads["chat"].to_dict(seconds=2.0)
+    assert chat["ok"] == 2
+    assert chat["ttft_ms"]["p50"] == pytest.approx(100, rel=0.01)
+    assert chat["itl_ms"]["count"] == 6  # 3 tokens per record
+    assert chat["lag_ms"]["p50"] == pytest.approx(2, rel=0.01)
+    assert chat["completed_rps"] == 1.0
+    assert set(tally.turns) == {"1", "5+"}
+    assert tally.turns["5+"].to_dict()["cache_hit_ratio"] == 0.64
+    assert tally.workloads["reasoning"].to_dict()["reasons"] == {"timeout": 1}
+
+
+def test_live_window_forgets_old_bins_and_reports_span() -> None:
+    live = LiveWindow(window_s=10)
+    live.restart(0)
+    for second in range(30):
+        live.add_arrival("chat", dispatch_lag_ns=1 * MS, now_ns=second * S)
+        live.add_dispatch("chat", now_ns=second * S)
+        live.add_record(record(), now_ns=second * S + S // 2)
+    tally, span = live.tally(now_ns=29 * S + S // 2)
+    assert span == pytest.approx(9.5)
+    assert tally.workloads["chat"].arrivals == 10
+    assert tally.workloads["chat"].to_dict(span)["achieved_rps"] == pytest.approx(10 / 9.5, 1e-3)
+    early, span_early = LiveWindow(window_s=10), 0.0
+    early.restart(0)
+    _, span_early = early.tally(now_ns=2 * S)
+    assert span_early == pytest.approx(2.0)
