@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import socket
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,9 +25,10 @@ from demo_common.corpus import Corpus, CorpusError, load_corpus
 from demo_common.objectstore import S3Settings
 from loadgen.api import create_app
 from loadgen.errors import ConfigError, LoadgenError, WorkloadDataError
-from loadgen.runtime import check_data
+from loadgen.runtime import check_data, settle_heap
 from loadgen.scenario import DemoScript, load_demo_script
 from loadgen.settings import Settings
+from loadgen.signals import install_shutdown_signals
 
 DEMO_SUMMARY_DIR = Path("build/sessions")
 
@@ -133,6 +133,7 @@ async def serve_app(
 ) -> None:
     """Serve the app until `stop` is set."""
     app = create_app(settings, script=script, corpus=corpus)
+    settle_heap()
     token: str = app.state.presenter_token
     generated = settings.presenter_token is None
     config = uvicorn.Config(
@@ -182,17 +183,9 @@ async def serve_app(
         raise LoadgenError(f"could not start the app on {where} (see the message above)")
 
 
-def _install_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    return stop
-
-
 async def _serve(settings: Settings, environ: Mapping[str, str]) -> None:
     script, corpus = load_data(settings, environ)
-    await serve_app(settings, script, corpus, _install_signals(), banner="")
+    await serve_app(settings, script, corpus, install_shutdown_signals(), banner="")
 
 
 async def _demo(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
@@ -209,7 +202,7 @@ async def _demo(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
         summary_dir=settings.summary_dir or DEMO_SUMMARY_DIR,
     )
     script, corpus = load_data(settings, environ)  # fail fast, before processes start
-    stop = _install_signals()
+    stop = install_shutdown_signals()
     async with LocalCluster(cluster_conf) as cluster:
         settings = settings.model_copy(
             update={"endpoint_url": cluster.frontend_url, "model": cluster.model_name}

@@ -21,8 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from loadgen.benchmarks.client_procs import BenchError
 from loadgen.benchmarks.client_stats import describe
+from loadgen.benchmarks.procs import BenchError
 
 AIPERF_VERSION = "0.13.0"
 REQUIREMENTS = Path(__file__).with_name("aiperf-requirements.txt")

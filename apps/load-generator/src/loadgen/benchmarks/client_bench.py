@@ -31,7 +31,9 @@ from loadgen.benchmarks.aiperf_runner import (
     parse_aiperf,
 )
 from loadgen.benchmarks.client_drive import DriveSpec, DriveStep
-from loadgen.benchmarks.client_procs import (
+from loadgen.benchmarks.client_report import MARKDOWN_NAME, TARGETS, render_markdown, verdicts
+from loadgen.benchmarks.client_stats import Window, cores_used, parse_histogram, server_view
+from loadgen.benchmarks.procs import (
     BenchError,
     CpuSampler,
     Pinning,
@@ -41,8 +43,6 @@ from loadgen.benchmarks.client_procs import (
     wait_for_model,
     wait_for_port,
 )
-from loadgen.benchmarks.client_report import MARKDOWN_NAME, TARGETS, render_markdown, verdicts
-from loadgen.benchmarks.client_stats import Window, cores_used, parse_histogram, server_view
 from loadgen.localcluster.cluster import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[5]

@@ -41,6 +41,7 @@ from loadgen.clock import MonotonicClock
 from loadgen.config import EngineSettings, LoadConfig, Mix
 from loadgen.engine import Engine
 from loadgen.metrics import LoadgenMetrics
+from loadgen.runtime import settle_heap
 from loadgen.scenario.models import Slo
 from loadgen.workloads.base import Runner
 
@@ -80,7 +81,7 @@ class DriveSpec(BaseModel):
     server_timing: bool = Field(
         default=False, description="ask for nvext timing and read the server's per-request TTFT"
     )
-    event_loop: Literal["asyncio", "uvloop"] = "asyncio"
+    event_loop: Literal["asyncio", "uvloop"] = "uvloop"  # the app's loop (loadgen.cli)
     read_timeout_s: float = Field(default=120.0, gt=0.0)
     sample_interval_ms: float = Field(default=50.0, gt=0.0)
 
@@ -267,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValidationError) as exc:
         print(f"client_drive: bad spec {args[0]}: {exc}", file=sys.stderr)
         return 2
+    settle_heap()  # as the app does at start
     if spec.event_loop == "uvloop":
         import uvloop
 

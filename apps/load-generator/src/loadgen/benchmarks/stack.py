@@ -8,14 +8,12 @@ load driver, which runs in this process and is reported on its own line.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
-import signal
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ import httpx
 import psutil
 
 from demo_common.tokenizer import count_tokens
+from loadgen.benchmarks.procs import process_tree, tree_cpu_s
 from loadgen.client.records import ChatRequest, RequestRecord
 from loadgen.client.stream import StreamingClient
 from loadgen.client.transport import AiohttpTransport
@@ -43,24 +42,6 @@ def _ports_env(workdir: Path, **extra: str) -> dict[str, str]:
         **extra,
     )
     return env
-
-
-@contextmanager
-def _process_tree(argv: list[str], env: dict[str, str], log: Path) -> Iterator[psutil.Process]:
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            argv, env=env, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
-        yield psutil.Process(proc.pid)
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def _first_token_s(frontend_url: str, model: str, started: float, timeout_s: float) -> float:
@@ -90,7 +71,7 @@ def cold_start(workdir: Path, env_name: str = "prod") -> dict[str, Any]:
     """`make demo` (already installed) until the first streamed token through the frontend."""
     env = _ports_env(workdir / "cold", ENV=env_name, SPEED="1")
     started = time.monotonic()
-    with _process_tree(["make", "-s", "demo"], env, workdir / "cold-start.log"):
+    with process_tree(["make", "-s", "demo"], env, workdir / "cold-start.log", cwd=REPO_ROOT):
         seconds = _first_token_s(
             f"http://127.0.0.1:{env['DEMO_FRONTEND_PORT']}",
             "meta-llama/Llama-3.1-70B-Instruct" if env_name == "prod"
@@ -101,36 +82,28 @@ def cold_start(workdir: Path, env_name: str = "prod") -> dict[str, Any]:
     return {"env": env_name, "seconds": round(seconds, 2), "target_s": TARGETS["cold_start_s"]}
 
 
-def _tree(root: psutil.Process) -> list[psutil.Process]:
-    return [root, *root.children(recursive=True)]
-
-
-def _sample(root: psutil.Process) -> tuple[float, float, int]:
-    """(cpu seconds of the tree, RSS MB of the tree, process count)."""
-    cpu = rss = 0.0
-    procs = _tree(root)
+def _tree_rss_mb(root: psutil.Process) -> tuple[float, int]:
+    """(RSS MB summed over the tree, process count)."""
+    rss = 0.0
+    procs = [root, *root.children(recursive=True)]
     for p in procs:
-        try:
-            times = p.cpu_times()
-            cpu += times.user + times.system + times.children_user + times.children_system
+        with contextlib.suppress(psutil.NoSuchProcess):
             rss += p.memory_info().rss / 2**20
-        except psutil.NoSuchProcess:
-            continue
-    return cpu, rss, len(procs)
+    return rss, len(procs)
 
 
 async def _window(root: psutil.Process, seconds: float) -> dict[str, float]:
     me = psutil.Process()
-    cpu0, _, _ = _sample(root)
+    cpu0 = tree_cpu_s(root)
     mine0 = sum(me.cpu_times()[:2])
     t0 = time.monotonic()
     peak_rss = 0.0
     count = 0
     while time.monotonic() - t0 < seconds:
         await asyncio.sleep(1.0)
-        _, rss, count = _sample(root)
+        rss, count = _tree_rss_mb(root)
         peak_rss = max(peak_rss, rss)
-    cpu1, _, _ = _sample(root)
+    cpu1 = tree_cpu_s(root)
     wall = time.monotonic() - t0
     return {
         "stack_cpu_cores": round((cpu1 - cpu0) / wall, 3),
@@ -219,7 +192,7 @@ def stack_resources(workdir: Path, rps: float, load_s: float, idle_s: float) -> 
     workdir.mkdir(parents=True, exist_ok=True)
     env = _ports_env(workdir / "resources", ENV="prod", SPEED="1", DEMO_READINESS_DELAY_S="0")
     argv = [sys.executable, "-m", "loadgen.localcluster", "up"]
-    with _process_tree(argv, env, workdir / "resources.log") as root:
+    with process_tree(argv, env, workdir / "resources.log", cwd=REPO_ROOT) as (_, root):
         return asyncio.run(_resources(root, env, rps, load_s, idle_s))
 
 

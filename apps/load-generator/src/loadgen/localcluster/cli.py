@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -15,6 +14,7 @@ from pydantic import ValidationError
 from loadgen.localcluster.cluster import LocalCluster
 from loadgen.localcluster.errors import LocalClusterError
 from loadgen.localcluster.settings import LocalClusterSettings
+from loadgen.signals import install_shutdown_signals
 
 # Every flag's environment twin, read here and nowhere else.
 ENV_VARS = {
@@ -60,15 +60,6 @@ def validation_message(exc: ValidationError) -> str:
     first = exc.errors()[0]
     field = ".".join(str(p) for p in first["loc"]) or "settings"
     return f"invalid {field}: {first['msg']} (got {first.get('input')!r})"
-
-
-def install_shutdown_signals() -> asyncio.Event:
-    """SIGINT/SIGTERM set the returned event: the one place the process handles them."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    return stop
 
 
 async def _run(settings: LocalClusterSettings) -> None:

@@ -1,4 +1,4 @@
-"""Process plumbing of the client benchmark: pinned process trees, their CPU over time,
+"""Process plumbing of the benchmarks: pinned process trees, their CPU over time,
 and plain HTTP reads of the frontend (metrics scrape, readiness)."""
 
 from __future__ import annotations
