@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import random
 import sys
 import time
 from collections.abc import Callable
@@ -20,11 +19,7 @@ from typing import Any
 import httpx
 import psutil
 
-from demo_common.tokenizer import count_tokens
 from loadgen.benchmarks.procs import process_tree, tree_cpu_s
-from loadgen.client.records import ChatRequest, RequestRecord
-from loadgen.client.stream import StreamingClient
-from loadgen.client.transport import AiohttpTransport
 from loadgen.localcluster.cluster import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[5]
@@ -92,10 +87,11 @@ def _tree_rss_mb(root: psutil.Process) -> tuple[float, int]:
     return rss, len(procs)
 
 
-async def _window(root: psutil.Process, seconds: float) -> dict[str, float]:
-    me = psutil.Process()
-    cpu0 = tree_cpu_s(root)
-    mine0 = sum(me.cpu_times()[:2])
+async def _window(root: psutil.Process, driver: psutil.Process | None, seconds: float
+                  ) -> dict[str, float]:  # fmt: skip
+    """CPU of the stack's tree and of the load generator's, and the stack's peak RSS."""
+    stack0 = tree_cpu_s(root)
+    driver0 = tree_cpu_s(driver) if driver else 0.0
     t0 = time.monotonic()
     peak_rss = 0.0
     count = 0
@@ -103,97 +99,132 @@ async def _window(root: psutil.Process, seconds: float) -> dict[str, float]:
         await asyncio.sleep(1.0)
         rss, count = _tree_rss_mb(root)
         peak_rss = max(peak_rss, rss)
-    cpu1 = tree_cpu_s(root)
     wall = time.monotonic() - t0
     return {
-        "stack_cpu_cores": round((cpu1 - cpu0) / wall, 3),
+        "stack_cpu_cores": round((tree_cpu_s(root) - stack0) / wall, 3),
         "stack_rss_mb_peak": round(peak_rss, 1),
         "stack_processes": count,
-        "load_driver_cpu_cores": round((sum(me.cpu_times()[:2]) - mine0) / wall, 3),
+        "load_generator_cpu_cores": round(
+            ((tree_cpu_s(driver) - driver0) / wall) if driver else 0.0, 3
+        ),
         "seconds": round(wall, 1),
     }
 
 
-def _median(values: list[float]) -> float | None:
-    return round(values[len(values) // 2], 2) if values else None
-
-
-def _chat_prompt(rng: random.Random, shared: str) -> list[dict[str, str]]:
-    question = f"Question {rng.randrange(10**9)}: summarise the passage in three bullet points."
-    return [{"role": "system", "content": shared}, {"role": "user", "content": question}]
-
-
-async def _drive(frontend_url: str, model: str, rps: float, seconds: float) -> list[RequestRecord]:
-    """Open-loop Poisson chat load: ~3k shared-prefix prompt tokens, 300 output tokens each."""
-    rng = random.Random(7)
-    shared = " ".join(
-        f"Booth fact {i}: disaggregation splits prefill from decode." for i in range(230)
-    )
-    records: list[RequestRecord] = []
-    async with AiohttpTransport() as transport, asyncio.TaskGroup() as group:
-        client = StreamingClient(
-            transport, base_url=frontend_url, model=model, count_tokens=count_tokens
-        )
-
-        async def one() -> None:
-            request = ChatRequest("chat", tuple(_chat_prompt(rng, shared)), max_tokens=300)
-            records.append(await client.send(request))
-
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            group.create_task(one())
-            await asyncio.sleep(rng.expovariate(rps))
-    return records
-
-
-async def _resources(root: psutil.Process, env: dict[str, str], rps: float, load_s: float,
-                     idle_s: float) -> dict[str, Any]:  # fmt: skip
-    control = f"http://127.0.0.1:{env['DEMO_CONTROL_PORT']}"
-    frontend = f"http://127.0.0.1:{env['DEMO_FRONTEND_PORT']}"
-    model = "meta-llama/Llama-3.1-70B-Instruct"
-    _first_token_s(frontend, model, time.monotonic(), timeout_s=180)
+async def _scale_to_all_slots(control: str) -> None:
+    """All 8 GPU slots: 3 prefill + 5 decode (the prod layout after every scale-out)."""
     async with httpx.AsyncClient(timeout=10) as http:
-        # All 8 GPU slots: 3 prefill + 5 decode (the prod layout after every scale-out).
         await http.put(f"{control}/pools/prefill", json={"replicas": 3})
         await http.put(f"{control}/pools/decode", json={"replicas": 5})
         for _ in range(120):
             pools = (await http.get(f"{control}/pools")).json()["pools"]
             if pools["prefill"]["ready"] == 3 and pools["decode"]["ready"] == 5:
-                break
+                return
             await asyncio.sleep(0.5)
-        else:
-            raise TimeoutError("pools did not reach 3 + 5 ready workers")
-    idle = await _window(root, idle_s)
-    load_task = asyncio.create_task(_drive(frontend, model, rps, load_s))
-    await asyncio.sleep(min(15.0, load_s / 4))  # let concurrency build up first
-    loaded = await _window(root, load_s - min(15.0, load_s / 4))
-    records = await load_task
-    ok = [r for r in records if r.status == "ok"]
-    out_tokens = sum(r.output_tokens or 0 for r in ok)
-    ttft_ms = sorted(r.ttft_ns / 1e6 for r in ok if r.ttft_ns is not None)
-    itl_ms = sorted(itl / 1e6 for r in ok for itl, _ in r.itl_per_token_ns())
+    raise TimeoutError("pools did not reach 3 + 5 ready workers")
+
+
+async def _under_preset(
+    root: psutil.Process,
+    driver: psutil.Process,
+    app: str,
+    token: str,
+    preset: str,
+    warm_s: float,
+    load_s: float,
+) -> dict[str, Any]:
+    """Apply a preset in the real load generator app, start it, measure, stop."""
+    auth = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(timeout=30) as http:
+        for _ in range(600):
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get(f"{app}/healthz")).status_code == 200:
+                    break
+            await asyncio.sleep(0.1)
+        (await http.post(f"{app}/api/presets/{preset}", headers=auth)).raise_for_status()
+        (await http.post(f"{app}/api/workload/start", headers=auth)).raise_for_status()
+        await asyncio.sleep(warm_s)  # let concurrency build up first
+        loaded = await _window(root, driver, load_s)
+        status = (await http.get(f"{app}/api/status")).json()
+        (await http.post(f"{app}/api/workload/stop", headers=auth)).raise_for_status()
+    per_workload = {
+        name: {
+            "target_rps": w["target_rps"],
+            "achieved_rps": w["achieved_rps"],
+            "ok": w["ok"],
+            "errors": w["errors"],
+            "output_tokens_per_s": w["output_tokens_per_s"],
+            "ttft_p50_ms": w["ttft_ms"]["p50"],
+            "itl_p50_ms": w["itl_ms"]["p50"],
+        }
+        for name, w in status["live"]["workloads"].items()
+    }
+    return {**loaded, "preset": preset, "workloads": per_workload}
+
+
+def stack_resources(workdir: Path, load_s: float, idle_s: float) -> dict[str, Any]:
+    """The prod stack with every slot used, idle and under the Full Load preset driven by the
+    real load generator app (a process of its own, measured apart)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = _ports_env(workdir / "resources", ENV="prod", SPEED="1", DEMO_READINESS_DELAY_S="0")
+    frontend = f"http://127.0.0.1:{env['DEMO_FRONTEND_PORT']}"
+    model = "meta-llama/Llama-3.1-70B-Instruct"
+    token = "bench-presenter-token"
+    app_env = {**env, "PRESENTER_TOKEN": token, "LOADGEN_ENDPOINT_URL": frontend,
+               "LOADGEN_MODEL": model}  # fmt: skip
+    app = f"http://127.0.0.1:{env['LOADGEN_PORT']}"
+    stack_argv = [sys.executable, "-m", "loadgen.localcluster", "up"]
+    app_argv = [sys.executable, "-m", "loadgen", "serve"]
+    with process_tree(stack_argv, env, workdir / "stack.log", cwd=REPO_ROOT) as (_, root):
+        _first_token_s(frontend, model, time.monotonic(), timeout_s=180)
+        asyncio.run(_scale_to_all_slots(f"http://127.0.0.1:{env['DEMO_CONTROL_PORT']}"))
+        idle = asyncio.run(_window(root, None, idle_s))
+        log = workdir / "loadgen.log"
+        with process_tree(app_argv, app_env, log, cwd=REPO_ROOT) as (_, driver):
+            warm_s = min(20.0, load_s / 3)
+            load = asyncio.run(_under_preset(root, driver, app, token, "full-load", warm_s, load_s))
     return {
         "layout": "prod, 3 prefill + 5 decode mocker workers, speed 1",
         "idle": idle,
-        "load": {
-            **loaded,
-            "rps": rps,
-            "requests": len(records),
-            "errors": len(records) - len(ok),
-            "output_tokens_per_s": round(out_tokens / load_s, 1),
-            "ttft_p50_ms": _median(ttft_ms),
-            "itl_p50_ms": _median(itl_ms),
-        },
+        "load": load,
         "targets": {"cpu_cores": TARGETS["cpu_cores_at_load"], "rss_mb": TARGETS["rss_mb"]},
     }
 
 
-def stack_resources(workdir: Path, rps: float, load_s: float, idle_s: float) -> dict[str, Any]:
-    workdir.mkdir(parents=True, exist_ok=True)
-    env = _ports_env(workdir / "resources", ENV="prod", SPEED="1", DEMO_READINESS_DELAY_S="0")
-    argv = [sys.executable, "-m", "loadgen.localcluster", "up"]
-    with process_tree(argv, env, workdir / "resources.log", cwd=REPO_ROOT) as (_, root):
-        return asyncio.run(_resources(root, env, rps, load_s, idle_s))
+def render_markdown(result: dict[str, Any]) -> str:
+    """The stack section as tables: each figure next to its target."""
+    cold, res = result["cold_start"], result["resources"]
+    idle, load = res["idle"], res["load"]
+    rows = [
+        ("cold start of `make demo` to the first streamed token (s)",
+         cold["seconds"], "-", f"<= {cold['target_s']:g}"),
+        ("stack CPU (cores)", idle["stack_cpu_cores"], load["stack_cpu_cores"],
+         f"<= {res['targets']['cpu_cores']:g} at load"),
+        ("stack RSS, peak (MB)", idle["stack_rss_mb_peak"], load["stack_rss_mb_peak"],
+         f"<= {res['targets']['rss_mb']:g}"),
+        ("load generator app CPU (cores, apart from the stack)", "-",
+         load["load_generator_cpu_cores"], "-"),
+    ]  # fmt: skip
+    lines = [
+        "# Local stack: cold start, CPU and memory",
+        "",
+        f"Layout: {res['layout']}; {idle['stack_processes']} processes. Load: the "
+        f"`{load['preset']}` preset driven by the load generator app over {load['seconds']} s.",
+        "",
+        "| figure | idle | at load | target |",
+        "|---|---|---|---|",
+        *(f"| {name} | {a} | {b} | {t} |" for name, a, b, t in rows),
+        "",
+        "| workload | target RPS | achieved RPS | ok | errors | output tok/s | TTFT p50 ms "
+        "| ITL p50 ms |",
+        "|---|---|---|---|---|---|---|---|",
+        *(
+            f"| {name} | {w['target_rps']} | {w['achieved_rps']} | {w['ok']} | {w['errors']} "
+            f"| {w['output_tokens_per_s']} | {w['ttft_p50_ms']} | {w['itl_p50_ms']} |"
+            for name, w in load["workloads"].items()
+        ),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def run(workdir: Path, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
@@ -202,6 +233,7 @@ def run(workdir: Path, quick: bool, log: Callable[[str], None]) -> dict[str, Any
     result: dict[str, Any] = {"cold_start": cold_start(workdir)}
     log(f"stack: cold start {result['cold_start']['seconds']} s; resources ...")
     result["resources"] = stack_resources(
-        workdir, rps=4.0, load_s=30.0 if quick else 90.0, idle_s=10.0 if quick else 30.0
+        workdir, load_s=30.0 if quick else 90.0, idle_s=10.0 if quick else 30.0
     )
+    (workdir / "stack.md").write_text(render_markdown(result))
     return result
