@@ -136,3 +136,37 @@ async def test_shutdown_stops_everything() -> None:
     await h.pool.shutdown()
     assert h.pool.workers == []
     assert all(p is not None and p.returncode == 0 for p in processes)
+
+
+async def test_a_worker_crashing_at_start_backs_off_until_one_gets_ready() -> None:
+    h = Harness(delay_ns=100)
+    h.pool = WorkerPool(
+        "prefill",
+        launcher=h.launch,
+        probe=h.probe,
+        allocate_port=lambda: 20000 + len(h.launched),
+        readiness_delay_ns=100,
+        drain_timeout_s=1.0,
+        crash_backoff_ns=(1_000, 3_000),
+        clock_ns=lambda: h.now_ns,
+    )
+    h.pool.set_initial(1)
+    launch_delays = []
+    for _ in range(4):  # crash while starting, four times in a row
+        await h.pool.reconcile()
+        (worker,) = h.pool.workers
+        assert worker.process is not None
+        worker.process.signal(signal.SIGKILL)
+        await h.pool.reconcile()
+        (replacement,) = h.pool.workers
+        launch_delays.append(replacement.launch_at_ns - h.now_ns)
+        h.now_ns = replacement.launch_at_ns
+    assert launch_delays == [100 + 1_000, 100 + 2_000, 100 + 3_000, 100 + 3_000]
+
+    await h.pool.reconcile()
+    h.mark_all_ready()
+    await h.pool.reconcile()  # ready: the back-off is forgotten
+    assert h.pool.kill_worker(h.pool.workers[0].index)
+    await h.pool.reconcile()
+    (replacement,) = h.pool.workers
+    assert replacement.launch_at_ns - h.now_ns == 100  # a crash after serving: no back-off

@@ -185,6 +185,7 @@ class LocalCluster:
                 allocate_port=lambda: free_port(s.host),
                 readiness_delay_ns=delay_ns,
                 drain_timeout_s=s.drain_timeout_s,
+                crash_backoff_ns=(int(s.scaled(1.0) * 1e9), int(s.scaled(60.0) * 1e9)),
             )
             self.pools[pool].set_initial(s.initial_replicas(pool))
         if sum(s.initial_replicas(p) for p in POOL_NAMES) > s.layout.gpu_slots:

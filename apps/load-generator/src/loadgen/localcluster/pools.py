@@ -79,6 +79,7 @@ class WorkerPool:
         allocate_port: PortAllocator,
         readiness_delay_ns: int,
         drain_timeout_s: float,
+        crash_backoff_ns: tuple[int, int] = (1_000_000_000, 60_000_000_000),
         clock_ns: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         self.name = name
@@ -90,6 +91,11 @@ class WorkerPool:
         self._allocate_port = allocate_port
         self._readiness_delay_ns = readiness_delay_ns
         self._drain_timeout_s = drain_timeout_s
+        # A worker that dies before it ever got ready is crash-looping (bad flags, a port
+        # taken): its replacements back off exponentially, like a pod in CrashLoopBackOff,
+        # so an unattended booth machine does not spin. Reset once any worker gets ready.
+        self._crash_backoff_ns = 0
+        self._crash_backoff_first_ns, self._crash_backoff_max_ns = crash_backoff_ns
         self._clock_ns = clock_ns
         self._indexes = itertools.count()
 
@@ -130,10 +136,15 @@ class WorkerPool:
                 log.warning("%s exited with %s; replacing it", worker.name, process.returncode)
                 self.workers.remove(worker)
                 self.replacements += 1
+                if worker.state is WorkerState.STARTING:
+                    self._crash_backoff_ns = min(
+                        max(2 * self._crash_backoff_ns, self._crash_backoff_first_ns),
+                        self._crash_backoff_max_ns,
+                    )
 
         active = self.active
         for _ in range(self.desired - len(active)):
-            self._add_worker(launch_at_ns=now + self._readiness_delay_ns)
+            self._add_worker(launch_at_ns=now + self._readiness_delay_ns + self._crash_backoff_ns)
         if len(active) > self.desired:
             for worker in self._scale_in_order(active)[: len(active) - self.desired]:
                 self._begin_stop(worker)
@@ -154,6 +165,7 @@ class WorkerPool:
             for worker, is_ready in zip(starting, ready, strict=True):
                 if is_ready:
                     worker.state = WorkerState.READY
+                    self._crash_backoff_ns = 0
                     log.info("%s ready", worker.name)
 
     @staticmethod
