@@ -10,9 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+import psutil
 import pytest
 
+from loadgen.localcluster.background import BackgroundCluster
 from loadgen.localcluster.cluster import free_port
+from loadgen.localcluster.settings import LocalClusterSettings
 
 pytestmark = pytest.mark.integration
 
@@ -104,3 +108,42 @@ def test_missing_prometheus_and_bad_settings_are_one_line_errors(tmp_path: Path)
     assert result.stderr.strip() == (
         "localcluster: invalid speed: Input should be greater than or equal to 0 (got '-3')"
     )
+
+
+def test_aggregated_baseline_serves_without_a_prefill_pool(tmp_path: Path) -> None:
+    settings = LocalClusterSettings(
+        env="dev",
+        serving="aggregated",
+        speed=10,
+        frontend_port=free_port(),
+        prometheus_port=free_port(),
+        control_port=free_port(),
+        workdir=tmp_path,
+    )
+    with BackgroundCluster(settings) as cluster:
+        status = httpx.get(f"{cluster.control_url}/pools", timeout=5).json()
+        # The dev layout's two GPUs, both serving prefill and decode.
+        assert status["pools"]["prefill"]["desired"] == 0
+        assert status["pools"]["decode"]["ready"] == 2
+        workers = httpx.get(f"{cluster.control_url}/workers", timeout=5).json()
+        for worker in workers:
+            log = (tmp_path / "logs" / f"{worker['name']}.log").read_text()
+            assert "Traceback" not in log
+        modes = [
+            argv[argv.index("--disaggregation-mode") + 1]
+            for argv in (p.cmdline() for p in psutil.Process().children(recursive=True))
+            if "dynamo.mocker" in argv and str(tmp_path) in " ".join(argv)  # this stack's
+        ]
+        assert modes == ["agg", "agg"]
+        body = {
+            "model": cluster.model_name,
+            "messages": [{"role": "user", "content": "Aggregated baseline?"}],
+            "max_tokens": 5,
+        }
+        answer = httpx.post(f"{cluster.frontend_url}/v1/chat/completions", json=body, timeout=30)
+        assert answer.status_code == 200
+        assert answer.json()["usage"]["completion_tokens"] == 5
+
+        refused = httpx.put(f"{cluster.control_url}/pools/prefill", json={"replicas": 1}, timeout=5)
+        assert refused.status_code == 422
+        assert "aggregated layout has no prefill pool" in refused.json()["detail"]

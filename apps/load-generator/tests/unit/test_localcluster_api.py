@@ -127,3 +127,10 @@ def test_settings_reject_bad_values_and_scale_delays() -> None:
     assert LocalClusterSettings(speed=0).scaled(208.0) == 0.0
     assert settings.initial_replicas("prefill") == 1
     assert LocalClusterSettings().layout.gpu_slots == 8
+
+
+def test_aggregated_layout_puts_every_gpu_in_the_decode_pool() -> None:
+    prod = LocalClusterSettings(serving="aggregated")
+    assert (prod.initial_replicas("prefill"), prod.initial_replicas("decode")) == (0, 5)
+    two = LocalClusterSettings(serving="aggregated", initial_decode=2, initial_prefill=3)
+    assert (two.initial_replicas("prefill"), two.initial_replicas("decode")) == (0, 2)

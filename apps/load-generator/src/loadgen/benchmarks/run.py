@@ -13,7 +13,7 @@ from typing import Any
 
 import psutil
 
-from loadgen.benchmarks import client_bench, fidelity, stack
+from loadgen.benchmarks import client_bench, disagg, fidelity, stack
 
 Section = Callable[[Path, bool, Callable[[str], None]], dict[str, Any]]
 
@@ -25,6 +25,7 @@ def _fidelity(out: Path, quick: bool, log: Callable[[str], None]) -> dict[str, A
 
 
 SECTIONS: dict[str, Section] = {
+    "disagg": disagg.run,
     "fidelity": _fidelity,
     "stack": stack.run,
     "client": client_bench.run,

@@ -19,6 +19,7 @@ from loadgen.signals import install_shutdown_signals
 # Every flag's environment twin, read here and nowhere else.
 ENV_VARS = {
     "env": "ENV",
+    "serving": "DEMO_SERVING",
     "speed": "SPEED",
     "host": "DEMO_HOST",
     "frontend_port": "DEMO_FRONTEND_PORT",
@@ -33,6 +34,11 @@ ENV_VARS = {
 def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", choices=["prod", "dev"], help="layout (env: ENV; default prod)")
     parser.add_argument("--speed", type=float, help="speed factor (env: SPEED; default 1)")
+    parser.add_argument(
+        "--serving",
+        choices=["disaggregated", "aggregated"],
+        help="aggregated = the baseline without disaggregation (env: DEMO_SERVING)",
+    )
     parser.add_argument("--host", help="address to listen on (env: DEMO_HOST)")
     parser.add_argument("--frontend-port", type=int, help="env: DEMO_FRONTEND_PORT (8000)")
     parser.add_argument("--prometheus-port", type=int, help="env: DEMO_PROMETHEUS_PORT (9090)")
@@ -66,7 +72,7 @@ async def _run(settings: LocalClusterSettings) -> None:
     stop = install_shutdown_signals()
     async with LocalCluster(settings) as cluster:
         print(
-            f"local stack up (ENV={settings.env}, speed {settings.speed:g}):\n"
+            f"local stack up (ENV={settings.env}, {settings.serving}, speed {settings.speed:g}):\n"
             f"  Dynamo frontend (OpenAI API)  {cluster.frontend_url}/v1/chat/completions\n"
             f"  model                         {cluster.model_name}\n"
             f"  Prometheus                    {cluster.prometheus_url}\n"

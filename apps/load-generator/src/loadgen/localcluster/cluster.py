@@ -286,7 +286,7 @@ class LocalCluster:
             sys.executable, "-m", "dynamo.mocker",
             "--model-path", str(self._model_dir), "--model-name", self.model_name,
             "--endpoint", f"dyn://{self.namespace}.{_COMPONENT[pool]}.generate",
-            "--disaggregation-mode", pool,
+            "--disaggregation-mode", "agg" if self.settings.serving == "aggregated" else pool,
             "--speedup-ratio", str(self.settings.speed),
             *self.profile.mocker_args(self._npz, speedup_ratio=self.settings.speed),
             *self._planes(),
@@ -399,6 +399,10 @@ class LocalCluster:
         ]  # fmt: skip
 
     def scale(self, pool: PoolName, replicas: int) -> ClusterStatus:
+        if self.settings.serving == "aggregated" and pool == "prefill" and replicas > 0:
+            raise ScaleRequestError(
+                "the aggregated layout has no prefill pool: its workers are the decode pool"
+            )
         other = sum(p.desired for name, p in self.pools.items() if name != pool)
         total = self.settings.layout.gpu_slots
         if replicas + other > total:

@@ -37,6 +37,11 @@ class LocalClusterSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     env: EnvName = "prod"
+    serving: Literal["disaggregated", "aggregated"] = Field(
+        default="disaggregated",
+        description="aggregated is the baseline without disaggregation: every worker does "
+        "prefill and decode; they form the decode pool and the prefill pool stays empty.",
+    )
     speed: float = Field(
         default=1.0,
         ge=0.0,
@@ -73,6 +78,12 @@ class LocalClusterSettings(BaseModel):
         return LAYOUTS[self.env]
 
     def initial_replicas(self, pool: PoolName) -> int:
+        if self.serving == "aggregated":
+            if pool == "prefill":
+                return 0
+            # As many GPUs as the disaggregated layout, all serving both phases.
+            default = self.layout.prefill + self.layout.decode
+            return self.initial_decode if self.initial_decode is not None else default
         override = self.initial_prefill if pool == "prefill" else self.initial_decode
         return override if override is not None else getattr(self.layout, pool)
 
