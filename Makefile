@@ -40,7 +40,9 @@ fmt: install ## Apply ruff's fixes and formatting
 
 .PHONY: test
 test: install ## Run every test: unit, contract, integration (real Dynamo + Prometheus), static deploy checks
-	$(RUN) pytest -q -ra $(PYTEST_ARGS)
+	@# pytest exits 5 when a filter selects no test: say so instead of failing.
+	$(RUN) pytest -q -ra $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: no tests selected"; exit 0; fi; exit $$rc
 
 .PHONY: test-unit
 test-unit: install ## Unit tests only (no processes, no sockets)
