@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import UTC, datetime
@@ -59,7 +60,7 @@ class _Lane:
         self.wake = asyncio.Event()
         self.active = 0  # arrivals being worked on (a conversation counts once)
         self.in_flight = 0  # HTTP requests outstanding
-        self.queue: list[int] = []  # intended instants of queued arrivals
+        self.queue: deque[int] = deque()  # intended instants of queued arrivals
         self.loop_task: asyncio.Task[None] | None = None
 
 
@@ -123,7 +124,7 @@ class Engine:
         self._started_at: datetime | None = None
         self._start_ns = 0
         self._history: list[dict[str, Any]] = []
-        self._loop_lags: list[tuple[int, int]] = []  # (at_ns, lag_ns), last few seconds
+        self._loop_lags: deque[tuple[int, int]] = deque()  # (at_ns, lag_ns), last few seconds
         self._snapshot: LiveSnapshot | None = None
         self._hub = SnapshotHub()
         self.last_summary: dict[str, Any] | None = None
@@ -189,7 +190,7 @@ class Engine:
             lane.wake.set()
         await asyncio.gather(*loops)
         for lane in self._lanes.values():
-            queued, lane.queue = lane.queue, []
+            queued, lane.queue = lane.queue, deque()
             for intended in queued:
                 self._dropped(lane.workload, intended, REASON_STOPPED)
         if self._jobs:  # drain on the engine's clock, so tests drive it in virtual time
@@ -276,7 +277,7 @@ class Engine:
 
     def _fill_from_queue(self, lane: _Lane) -> None:
         while lane.queue and lane.active < self._config.max_in_flight and self._state == "running":
-            self._launch(lane, lane.queue.pop(0))
+            self._launch(lane, lane.queue.popleft())
 
     async def _job(self, lane: _Lane, intended_ns: int) -> None:
         try:
@@ -346,7 +347,7 @@ class Engine:
             now = self.clock.now_ns()
             self._loop_lags.append((now, now - due))
             while self._loop_lags and self._loop_lags[0][0] < now - keep_ns:
-                self._loop_lags.pop(0)
+                self._loop_lags.popleft()
 
     async def _tick(self) -> None:
         period_ns = s_to_ns(self.settings.tick_s)

@@ -11,13 +11,13 @@ router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
 
 @router.get("")
-def list_conversations(runtime: RuntimeDep) -> list[ConversationSummary]:
+async def list_conversations(runtime: RuntimeDep) -> list[ConversationSummary]:
     """Newest first (the store keeps a bounded number)."""
     return runtime.conversations.summaries()
 
 
 @router.get("/{conversation_id}", responses={404: {"description": "unknown or evicted"}})
-def get_conversation(conversation_id: str, runtime: RuntimeDep) -> Conversation:
+async def get_conversation(conversation_id: str, runtime: RuntimeDep) -> Conversation:
     conversation = runtime.conversations.get(conversation_id)
     if conversation is None:
         raise HTTPException(

@@ -11,11 +11,11 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz(runtime: RuntimeDep) -> dict[str, str]:
+async def healthz(runtime: RuntimeDep) -> dict[str, str]:
     return {"status": "ok", "state": runtime.engine.state}
 
 
 @router.get("/metrics", response_class=Response)
-def metrics(runtime: RuntimeDep) -> Response:
+async def metrics(runtime: RuntimeDep) -> Response:
     runtime.engine.snapshot()  # refresh the achieved-rate and client-health gauges
     return Response(runtime.metrics.render(), media_type=CONTENT_TYPE)

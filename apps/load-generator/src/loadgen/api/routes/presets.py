@@ -11,7 +11,7 @@ router = APIRouter(prefix="/api/presets", tags=["presets"])
 
 
 @router.get("")
-def list_presets(runtime: RuntimeDep) -> PresetList:
+async def list_presets(runtime: RuntimeDep) -> PresetList:
     return PresetList(presets=list(runtime.script.presets), active_preset=runtime.active_preset)
 
 
@@ -20,7 +20,7 @@ def list_presets(runtime: RuntimeDep) -> PresetList:
     dependencies=[Depends(require_presenter)],
     responses={404: {"description": "unknown preset"}},
 )
-def apply_preset(name: str, runtime: RuntimeDep) -> ConfigResponse:
+async def apply_preset(name: str, runtime: RuntimeDep) -> ConfigResponse:
     """Apply a preset by id (`kv-cache`) or name (`KV Cache`); the load keeps running."""
     preset = runtime.script.preset(name)
     if preset is None:

@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api", tags=["status"])
 
 
 @router.get("/status")
-def get_status(runtime: RuntimeDep) -> StatusResponse:
+async def get_status(runtime: RuntimeDep) -> StatusResponse:
     engine = runtime.engine
     summary = engine.last_summary or {}
     return StatusResponse(

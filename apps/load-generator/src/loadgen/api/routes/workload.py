@@ -32,7 +32,7 @@ async def stop(runtime: RuntimeDep) -> StopResponse:
 
 
 @router.put("/config")
-def update_config(update: LoadConfigUpdate, runtime: RuntimeDep) -> ConfigResponse:
+async def update_config(update: LoadConfigUpdate, runtime: RuntimeDep) -> ConfigResponse:
     """Change any of rps, mix (some weights) and max_in_flight, live."""
     try:
         config = runtime.engine.config.apply(update)
