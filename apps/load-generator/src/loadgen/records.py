@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 Workload = Literal["chat", "summarization", "reasoning"]
 WORKLOADS: tuple[Workload, ...] = ("chat", "summarization", "reasoning")
-Status = Literal["ok", "error", "dropped"]
+# "stopped": the presenter's stop cut the stream (or its arrival) — not the system's failure.
+Status = Literal["ok", "error", "dropped", "stopped"]
 
 # Error reasons (label values stay few): "http_<code>", plus these.
 REASON_OK = "none"
@@ -19,6 +20,7 @@ REASON_MALFORMED = "malformed"
 REASON_STREAM_ERROR = "stream_error"
 REASON_EMPTY = "empty"
 REASON_CANCELLED = "cancelled"
+REASON_STOPPED = "stopped"
 REASON_IN_FLIGHT_CAP = "in_flight_cap"
 REASON_QUEUE_FULL = "queue_full"
 

@@ -50,6 +50,11 @@ class Settings(BaseSettings, EngineSettings):
     )
     script: Path | None = Field(default=None, description="demo-script YAML (default: packaged)")
     host: str = Field(default="127.0.0.1", description="address to listen on")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="browser origins allowed to call the API from other sites (none by default: "
+        "the UI is served by the app itself)",
+    )
     port: int = Field(default=3000, ge=0, le=65535, description="app port")
     ui_dir: Path = Field(
         default=Path("apps/load-generator/ui/dist"), description="UI build served at / if present"
@@ -110,6 +115,14 @@ class Settings(BaseSettings, EngineSettings):
         if len(secret) < 8 or secret.lower() in PLACEHOLDER_SECRETS:
             raise ValueError("PRESENTER_TOKEN must be at least 8 characters and not a placeholder")
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not origin.startswith(("http://", "https://")) or "*" in origin:
+                raise ValueError(f"{origin!r}: name each origin as http(s)://host[:port], no *")
+        return [origin.rstrip("/") for origin in value]
 
     @field_validator("endpoint_url", "followup_base_url", "prometheus_url", "control_url")
     @classmethod

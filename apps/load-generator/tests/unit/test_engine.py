@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from demo_testing.accounting import error_reasons, totals, unaccounted
 from demo_testing.doubles import FakeClock
 from loadgen.engine import Engine
 from loadgen.engine.settings import EngineSettings
@@ -224,8 +226,9 @@ async def test_stop_drains_then_cancels_within_the_bound() -> None:
     assert clock.now_ns() - t0 >= 2 * S
     stats = summary["workloads"]["reasoning"]
     assert summary["cancelled_at_stop"] == started
-    assert stats["reasons"] == {"cancelled": started}
-    assert stats["errors"] == started
+    # Streams cut by the presenter's stop are counted apart: they are not errors.
+    assert stats["reasons"] == {}
+    assert (stats["errors"], stats["stopped"]) == (0, started)
 
 
 async def test_chat_conversations_and_fallback_questions_are_counted() -> None:
@@ -318,3 +321,76 @@ async def test_conversations_cut_by_stop_are_marked_stopped() -> None:
     states = {c.state for c in store.summaries()}
     assert len(store) > 0
     assert states == {"stopped"}
+
+
+async def test_every_arrival_adds_up_after_a_stop_that_cuts_streams_and_drops() -> None:
+    """Overload (drops), queue, conversations mid-think and streams cut by the stop: the
+    summary's arithmetic holds and the cut streams are `stopped`, not errors."""
+    clock = FakeClock()
+    sender = FakeSender(clock, service_ns=20 * S)
+    config = LoadConfig(rps=6, mix=Mix(chat=1, summarization=1, reasoning=1), max_in_flight=4)
+    async with make_engine(clock, sender, config, drain_s=1.0, overflow="queue",
+                           queue_limit=3) as engine:  # fmt: skip
+        await engine.start()
+        await clock.run_for(60 * S)
+        stop = asyncio.create_task(engine.stop())
+        await clock.run_for(5 * S)
+        summary = await stop
+    assert unaccounted(summary) == []
+    total = totals(summary)
+    assert total["stopped"] > 0
+    assert error_reasons(summary).keys() <= {"queue_full", "stopped", "internal"}
+    assert summary["workloads"]["reasoning"]["errors"] == 0  # cut streams are not errors
+    assert summary["workloads"]["summarization"]["reasons"]["internal"] > 0  # the Broken driver
+
+
+class WaitsBeforeSending:
+    """A driver still preparing its first request when the stop comes (e.g. a slow source)."""
+
+    name: Workload = "reasoning"
+
+    async def run_arrival(self, runner: Runner, intended_ns: int) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_arrivals_cancelled_before_their_first_request_are_counted_as_stopped() -> None:
+    clock = FakeClock()
+    engine = Engine(
+        sender=FakeSender(clock),
+        drivers={w: WaitsBeforeSending() for w in ("chat", "summarization", "reasoning")},
+        config=reasoning_only(5),
+        slos=SCRIPT.slos,
+        clock=clock,
+        settings=EngineSettings(drain_s=0.0),
+    )
+    async with engine:
+        await engine.start()
+        await clock.run_for(10 * S)
+        summary = await engine.stop()
+    reasoning = summary["workloads"]["reasoning"]
+    assert reasoning["stopped"] == reasoning["dispatched"] > 20
+    assert unaccounted(summary) == []
+
+
+def test_the_accounting_check_flags_lost_and_reasonless_outcomes() -> None:
+    good: dict[str, Any] = {
+        "workloads": {
+            w: {"arrivals": 5, "dispatched": 4, "dropped": 1, "ok": 2, "errors": 1, "stopped": 1,
+                "reasons": {"timeout": 1, "in_flight_cap": 1}}
+            for w in ("chat", "summarization", "reasoning")
+        },
+        "chat_turns": {"1": {"ok": 2, "errors": 1, "stopped": 1}},
+    }  # fmt: skip
+    assert unaccounted(good) == []
+    lost = copy.deepcopy(good)
+    lost["workloads"]["reasoning"]["ok"] = 1
+    assert "reasoning: dispatched 4" in unaccounted(lost)[0]
+    unsent = copy.deepcopy(good)
+    unsent["workloads"]["summarization"]["arrivals"] = 6
+    assert "summarization: arrivals 6" in unaccounted(unsent)[0]
+    blank = copy.deepcopy(good)
+    blank["workloads"]["chat"]["reasons"] = {"none": 2}
+    assert any("without a reason" in p for p in unaccounted(blank))
+    turns = copy.deepcopy(good)
+    turns["chat_turns"]["1"]["ok"] = 5
+    assert "chat: dispatched 4" in unaccounted(turns)[0]

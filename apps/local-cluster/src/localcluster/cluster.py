@@ -56,6 +56,11 @@ _RECONCILE_PERIOD_S = 0.25
 _COMPONENT: dict[PoolName, str] = {"prefill": "prefill", "decode": "backend"}
 
 
+def _reachable(host: str) -> str:
+    """An address to connect to for a listen address (the wildcard means this machine)."""
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+
+
 def check_port_free(host: str, port: int, what: str) -> None:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -102,7 +107,7 @@ class LocalCluster:
 
     @property
     def control_url(self) -> str:
-        return self._url(self.settings.control_port)
+        return f"http://{_reachable(self.settings.control_host)}:{self.settings.control_port}"
 
     @property
     def model_name(self) -> str:
@@ -123,12 +128,12 @@ class LocalCluster:
 
     async def start(self) -> None:
         s = self.settings
-        for what, port in (
-            ("frontend", s.frontend_port),
-            ("prometheus", s.prometheus_port),
-            ("control API", s.control_port),
+        for what, host, port in (
+            ("frontend", s.host, s.frontend_port),
+            ("prometheus", s.host, s.prometheus_port),
+            ("control API", s.control_host, s.control_port),
         ):
-            check_port_free(s.host, port, what)
+            check_port_free(host, port, what)
         prometheus_bin = shutil.which(s.prometheus_binary)
         if prometheus_bin is None:
             raise MissingBinaryError(
@@ -188,7 +193,7 @@ class LocalCluster:
             targets_dir / "prometheus.yml",
             prometheus_config(
                 frontend=f"{s.host}:{s.frontend_port}",
-                control_api=f"{s.host}:{s.control_port}",
+                control_api=f"{_reachable(s.control_host)}:{s.control_port}",
                 extra_targets=s.extra_scrape_targets,
                 targets_dir=targets_dir,
                 scrape_interval_s=s.scrape_interval_s,
@@ -211,7 +216,7 @@ class LocalCluster:
         self._api_server = uvicorn.Server(
             uvicorn.Config(
                 create_control_app(self),
-                host=s.host,
+                host=s.control_host,
                 port=s.control_port,
                 log_level="warning",
                 lifespan="off",

@@ -66,6 +66,12 @@ class LocalClusterSettings(BaseModel):
     host: str = Field(
         default="127.0.0.1", description="address to listen on", json_schema_extra=_env("DEMO_HOST")
     )
+    control_host: str = Field(
+        default="127.0.0.1",
+        description="address of the pool control API; it has no authentication, so it stays on "
+        "loopback unless set here (DEMO_HOST does not move it)",
+        json_schema_extra=_env("DEMO_CONTROL_HOST"),
+    )
     frontend_port: int = Field(
         default=8000, ge=1, le=65535, description="Dynamo frontend port",
         json_schema_extra=_env("DEMO_FRONTEND_PORT"),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from localcluster.cli import add_cluster_arguments, cluster_settings
+from localcluster.cluster import LocalCluster
 from localcluster.control_api import (
     ClusterStatus,
     GpuSlots,
@@ -134,3 +137,15 @@ def test_aggregated_layout_puts_every_gpu_in_the_decode_pool() -> None:
     assert (prod.initial_replicas("prefill"), prod.initial_replicas("decode")) == (0, 5)
     two = LocalClusterSettings(serving="aggregated", initial_decode=2, initial_prefill=3)
     assert (two.initial_replicas("prefill"), two.initial_replicas("decode")) == (0, 2)
+
+
+def test_control_api_stays_on_loopback_when_the_rest_is_opened() -> None:
+    """The control API scales pools without authentication: DEMO_HOST does not move it."""
+    parser = argparse.ArgumentParser()
+    add_cluster_arguments(parser)
+    opened = cluster_settings(parser.parse_args([]), {"DEMO_HOST": "0.0.0.0"})
+    assert (opened.host, opened.control_host) == ("0.0.0.0", "127.0.0.1")
+    asked = cluster_settings(parser.parse_args([]), {"DEMO_CONTROL_HOST": "10.1.2.3"})
+    assert asked.control_host == "10.1.2.3"
+    cluster = LocalCluster(opened)
+    assert cluster.control_url == "http://127.0.0.1:8090"

@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from demo_common.corpus import Corpus, load_corpus
+from loadgen.api.guard import PresenterGuard
 from loadgen.api.routes import conversations, events, health, presets, status, workload
 from loadgen.clock import Clock
 from loadgen.engine.ports import RequestSender
@@ -60,6 +62,15 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.presenter_token = token
+    app.state.presenter_guard = PresenterGuard(token)
+    if settings.cors_origins:  # closed unless origins are named: the UI is served from here
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT"],
+            allow_headers=["Authorization", "Content-Type"],
+            allow_credentials=False,
+        )
     for module in (health, status, workload, presets, conversations, events):
         app.include_router(module.router)
     if (settings.ui_dir / "index.html").is_file():

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from loadgen.api.guard import PresenterGuard
 from loadgen.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="the presenter token")
@@ -22,12 +22,20 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def require_presenter(
-    runtime: RuntimeDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    """401 unless `Authorization: Bearer <presenter token>` is sent."""
-    given = credentials.credentials if credentials is not None else ""
-    if not secrets.compare_digest(given.encode(), runtime.presenter_token.encode()):
+    """401 unless `Authorization: Bearer <presenter token>` is sent; 429 after too many misses."""
+    guard: PresenterGuard = request.app.state.presenter_guard
+    client = request.client.host if request.client is not None else "unknown"
+    retry_after = guard.retry_after_s(client)
+    if retry_after is not None:
+        raise HTTPException(
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=f"too many wrong presenter tokens from {client}; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+    if not guard.check(client, credentials.credentials if credentials is not None else None):
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="presenter token missing or wrong (send Authorization: Bearer <token>)",

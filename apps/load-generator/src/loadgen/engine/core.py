@@ -2,8 +2,9 @@
 
 Every task (arrival loops, arrivals' jobs, monitors) belongs to the TaskGroup the engine opens in
 `async with engine:`. Stop ends the arrivals, lets in-flight work drain for a bounded time, then
-cancels what is left; every arrival ends as exactly one kind of record (ok, error incl.
-`cancelled`, or dropped), so nothing is silently lost.
+cancels what is left; every arrival ends as exactly one kind of record (ok, error with a
+reason, dropped with a reason, or stopped: cut by the stop, which is not an error), so nothing
+is silently lost.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from loadgen.records import (
     REASON_CANCELLED,
     REASON_IN_FLIGHT_CAP,
     REASON_QUEUE_FULL,
+    REASON_STOPPED,
     WORKLOADS,
     ChatRequest,
     RequestRecord,
@@ -49,7 +51,6 @@ from loadgen.scenario.models import Slo
 from loadgen.workloads.base import WorkloadDriver
 
 log = logging.getLogger(__name__)
-REASON_STOPPED = "stopped"
 REASON_INTERNAL = "internal"
 
 
@@ -82,7 +83,7 @@ class Engine:
         self._session = Tally()
         self._state: EngineState = "idle"
         self._stop_event = asyncio.Event()
-        self._jobs: set[asyncio.Task[None]] = set()
+        self._jobs: dict[asyncio.Task[None], LaneRunner] = {}
         self._idle = asyncio.Event()  # set whenever no arrival is being worked on
         self._stack: AsyncExitStack | None = None
         self._tg: asyncio.TaskGroup | None = None
@@ -166,11 +167,16 @@ class Engine:
             self._idle.clear()
             deadline = self.clock.now_ns() + s_to_ns(self.settings.drain_s)
             await self.clock.sleep_until(deadline, self._idle)
-        pending = set(self._jobs)
+        pending = dict(self._jobs)
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.wait(pending)
+        for runner in pending.values():
+            if not runner.sent:  # cancelled before its first request (possibly before it ran)
+                lane = runner.lane
+                self._record(self._synthetic(lane.workload, runner.intended_ns, "stopped",
+                                             REASON_STOPPED))  # fmt: skip
         summary = self._summary(cancelled=len(pending))
         if self.settings.summary_dir is not None:
             try:
@@ -235,12 +241,13 @@ class Engine:
         lane.active += 1
         self._live.add_dispatch(lane.workload, self.clock.now_ns())
         self._session.add_dispatch(lane.workload)
-        task = self._tg.create_task(self._job(lane, intended_ns))
-        self._jobs.add(task)
+        runner = LaneRunner(self, lane, intended_ns)
+        task = self._tg.create_task(self._job(runner))
+        self._jobs[task] = runner
         task.add_done_callback(self._job_done)
 
     def _job_done(self, task: asyncio.Task[None]) -> None:
-        self._jobs.discard(task)
+        self._jobs.pop(task, None)
         if not self._jobs:
             self._idle.set()
 
@@ -248,9 +255,10 @@ class Engine:
         while lane.queue and lane.active < self._config.max_in_flight and self._state == "running":
             self._launch(lane, lane.queue.popleft())
 
-    async def _job(self, lane: Lane, intended_ns: int) -> None:
+    async def _job(self, runner: LaneRunner) -> None:
+        lane, intended_ns = runner.lane, runner.intended_ns
         try:
-            await lane.driver.run_arrival(LaneRunner(self, lane), intended_ns)
+            await lane.driver.run_arrival(runner, intended_ns)
         except Exception:  # task edge: a workload bug must not take the session down
             log.exception("%s arrival failed", lane.workload)
             self._record(self._synthetic(lane.workload, intended_ns, "error", REASON_INTERNAL))
@@ -266,9 +274,12 @@ class Engine:
         try:
             record = await self._sender.send(request, intended_ns=intended_ns)
         except asyncio.CancelledError:
+            # Cut by the presenter's stop: counted apart from errors (the screen shows failures).
+            stopping = self._state == "stopping"
             cancelled = self._synthetic(
-                lane.workload, intended_ns, "error", REASON_CANCELLED, request.turn
-            )
+                lane.workload, intended_ns, "stopped" if stopping else "error",
+                REASON_STOPPED if stopping else REASON_CANCELLED, request.turn,
+            )  # fmt: skip
             cancelled.send_ns, cancelled.end_ns = started_ns, self.clock.now_ns()
             cancelled.conversation_id = request.conversation_id
             self._record(cancelled)
@@ -281,7 +292,7 @@ class Engine:
         return record
 
     def _synthetic(
-        self, workload: Workload, intended_ns: int, status: Literal["error", "dropped"],
+        self, workload: Workload, intended_ns: int, status: Literal["error", "dropped", "stopped"],
         reason: str, turn: int = 1,
     ) -> RequestRecord:  # fmt: skip
         return RequestRecord(

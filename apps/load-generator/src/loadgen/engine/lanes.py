@@ -31,9 +31,11 @@ class Lane:
 class LaneRunner:
     """The Runner a workload driver sees for one arrival."""
 
-    def __init__(self, engine: Engine, lane: Lane) -> None:
+    def __init__(self, engine: Engine, lane: Lane, intended_ns: int) -> None:
         self._engine = engine
-        self._lane = lane
+        self.lane = lane
+        self.intended_ns = intended_ns
+        self.sent = 0  # requests sent for this arrival (0 at a stop: the arrival needs a record)
 
     def now_ns(self) -> int:
         return self._engine.clock.now_ns()
@@ -47,4 +49,5 @@ class LaneRunner:
         return not self.stopping
 
     async def send(self, request: ChatRequest, intended_ns: int) -> RequestRecord:
-        return await self._engine._send(self._lane, request, intended_ns)
+        self.sent += 1
+        return await self._engine._send(self.lane, request, intended_ns)

@@ -95,7 +95,7 @@ class LoadgenMetrics:
         """Account one finished (or dropped) request."""
         w = record.workload
         self.requests.labels(w, record.status, record.reason).inc()
-        if record.status == "dropped":
+        if record.status in ("dropped", "stopped"):
             return
         turn = turn_label(record.turn) if w == "chat" else "1"
         for m in LATENCIES:

@@ -62,6 +62,7 @@ class WorkloadWindow(_Model):
     ok: int
     errors: int
     dropped: int
+    stopped: int
     reasons: dict[str, int]
     input_tokens: int
     output_tokens: int

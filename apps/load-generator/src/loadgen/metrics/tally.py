@@ -27,6 +27,7 @@ class WorkloadTally:
         "latency",
         "ok",
         "reasons",
+        "stopped",
         "tokens",
     )
 
@@ -36,6 +37,7 @@ class WorkloadTally:
         self.ok = 0
         self.errors = 0
         self.dropped = 0
+        self.stopped = 0  # cut by the presenter's stop: neither ok nor an error
         self.arrivals = 0
         self.dispatched = 0
         self.reasons: Counter[str] = Counter()
@@ -44,6 +46,9 @@ class WorkloadTally:
         if record.status == "dropped":
             self.dropped += 1
             self.reasons[record.reason] += 1
+            return
+        if record.status == "stopped":
+            self.stopped += 1
             return
         if record.status == "ok":
             self.ok += 1
@@ -65,6 +70,7 @@ class WorkloadTally:
         self.ok += other.ok
         self.errors += other.errors
         self.dropped += other.dropped
+        self.stopped += other.stopped
         self.arrivals += other.arrivals
         self.dispatched += other.dispatched
         self.reasons.update(other.reasons)
@@ -76,6 +82,7 @@ class WorkloadTally:
             "ok": self.ok,
             "errors": self.errors,
             "dropped": self.dropped,
+            "stopped": self.stopped,
             "reasons": dict(self.reasons),
             "arrivals": self.arrivals,
             "dispatched": self.dispatched,
