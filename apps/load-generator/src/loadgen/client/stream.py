@@ -142,11 +142,15 @@ class StreamingClient:
                 stream.fail(f"http_{response.status}", body.decode("utf-8", errors="replace"))
                 return
             parser = SSEParser()
+            events = 0
             async for chunk in response.chunks():
                 now = self._clock.now_ns()
                 for event in parser.feed(chunk, now):
+                    events += 1
                     if stream.on_event(event.event, event.data, event.first_byte_ns):
                         return
+            if not events:  # e.g. a JSON or HTML body: not a broken stream, not SSE at all
+                raise _Malformed("the response held no SSE event (not text/event-stream?)")
             raise TransportDisconnected("stream ended before [DONE]")
 
 
