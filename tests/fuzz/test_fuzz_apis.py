@@ -139,7 +139,7 @@ def loadgen_state(http: httpx.Client) -> Any:
 
 def test_fuzz_the_load_generator_api(loadgen_url: str) -> None:
     seen = fuzz(loadgen_url, loadgen_state)
-    assert "200" in seen and "422" in seen, seen
+    assert {"200", "422"} <= set(seen), seen
     # It kept working: a valid session can still run and stop.
     with httpx.Client(base_url=loadgen_url, headers=AUTH, timeout=30) as http:
         if http.get("/api/status").json()["state"] == "running":

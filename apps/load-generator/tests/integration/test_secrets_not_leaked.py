@@ -53,7 +53,9 @@ async def test_configured_keys_are_used_and_never_shown(tmp_path: Path) -> None:
     texts["log"] = log_path.read_text()
     texts["summary"] = "".join(p.read_text() for p in (tmp_path / "sessions").glob("*.json"))
     texts["request log"] = (tmp_path / "requests.jsonl").read_text()
-    assert texts["summary"] and texts["request log"] and texts["log"]
+    assert texts["summary"]
+    assert texts["request log"]
+    assert texts["log"]
     # The keys were really configured and used.
     sent = set(server.authorizations)
     assert f"Bearer {SECRETS['LOADGEN_ENDPOINT_API_KEY']}" in sent
