@@ -56,6 +56,9 @@ _RECONCILE_PERIOD_S = 0.25
 _COMPONENT: dict[PoolName, str] = {"prefill": "prefill", "decode": "backend"}
 
 
+REVIVE_GAP_NS = 2_000_000_000
+
+
 def _reachable(host: str) -> str:
     """An address to connect to for a listen address (the wildcard means this machine)."""
     return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
@@ -87,6 +90,9 @@ class LocalCluster:
         self.discovery_dir = self.workdir / "discovery" / self.namespace
         self.pools: dict[PoolName, WorkerPool] = {}
         self._frontend: ChildProcess | None = None
+        # Times the frontend / Prometheus died and were started again (as a Deployment would).
+        self.restarts: dict[str, int] = {"frontend": 0, "prometheus": 0}
+        self._revived_ns: dict[str, int] = {}
         self._prometheus: ChildProcess | None = None
         self._http: aiohttp.ClientSession | None = None
         self._api_server: uvicorn.Server | None = None
@@ -312,8 +318,25 @@ class LocalCluster:
             ),
         )
 
+    async def _revive(self, child: ChildProcess | None) -> None:
+        """Start a dead frontend or Prometheus again, at most once per REVIVE_GAP_NS."""
+        if child is None or child.returncode is None:
+            return
+        now = time.monotonic_ns()
+        if now - self._revived_ns.get(child.name, 0) < REVIVE_GAP_NS:
+            return
+        self._revived_ns[child.name] = now
+        self.restarts[child.name] += 1
+        log.warning("%s exited with %s; starting it again", child.name, child.returncode)
+        await child.start()
+
     async def _reconcile_forever(self) -> None:
         while True:
+            for child in (self._frontend, self._prometheus):
+                try:
+                    await self._revive(child)
+                except OSError:
+                    log.exception("restarting %s failed; retrying", child and child.name)
             before = self._target_set()
             for pool in self.pools.values():
                 try:
