@@ -58,6 +58,10 @@ class LoadgenMetrics:
         self.event_loop_lag = Gauge(
             "loadgen_event_loop_lag_seconds", "Recent worst event-loop delay", registry=r
         )
+        self.asyncio_tasks = Gauge(
+            "loadgen_asyncio_tasks", "Tasks alive on the app's event loop (soak: must stay flat)",
+            registry=r,
+        )  # fmt: skip
         self.client_saturated = Gauge(
             "loadgen_client_saturated", "1 when the client itself is too late to trust", registry=r
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Response
 
 from loadgen.api.deps import RuntimeDep
@@ -18,4 +20,5 @@ async def healthz(runtime: RuntimeDep) -> dict[str, str]:
 @router.get("/metrics", response_class=Response)
 async def metrics(runtime: RuntimeDep) -> Response:
     runtime.engine.snapshot()  # refresh the achieved-rate and client-health gauges
+    runtime.metrics.asyncio_tasks.set(len(asyncio.all_tasks()))
     return Response(runtime.metrics.render(), media_type=CONTENT_TYPE)
