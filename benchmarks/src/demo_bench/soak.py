@@ -11,6 +11,7 @@ exceptions, stuck phases; report (markdown + SVG plots) in --out.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -24,6 +25,7 @@ from typing import Any
 
 import httpx
 import psutil
+import yaml
 
 from demo_bench.soak_report import write_report
 from demo_common.net import free_port
@@ -66,9 +68,25 @@ class Soak:
         self.phase = "-"
         self.phase_overruns: list[str] = []
 
+    @property
+    def auto(self) -> bool:
+        """Auto mode needs the scenario controller (and the prod layout its script plays)."""
+        return importlib.util.find_spec("loadgen.controller") is not None
+
+    def scaled_script(self) -> Path:
+        """The packaged demo script with every preset's rps x load_scale (phases use presets)."""
+        from loadgen.scenario.loader import default_script_path
+
+        data = yaml.safe_load(default_script_path().read_text(encoding="utf-8"))
+        for preset in data["presets"]:
+            preset["load"]["rps"] = round(preset["load"]["rps"] * self.args.load_scale, 4)
+        path = self.workdir / "demo-script-soak.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return path
+
     def stack_settings(self, app_port: int) -> LocalClusterSettings:
         return LocalClusterSettings(
-            env="dev", speed=self.args.speed, frontend_port=free_port(),
+            env="prod" if self.auto else "dev", speed=self.args.speed, frontend_port=free_port(),
             prometheus_port=free_port(), control_port=free_port(),
             workdir=self.workdir / "stack", migration_limit=3,
             extra_scrape_targets=[f"127.0.0.1:{app_port}"], scrape_interval_s=2.0,
@@ -86,6 +104,13 @@ class Soak:
                 "--summary-dir", str(self.workdir / "sessions"),
                 "--control-url", stack.control_url, "--prometheus-url", stack.prometheus_url,
             ]  # fmt: skip
+            if self.auto:
+                argv += [
+                    "--script",
+                    str(self.scaled_script()),
+                    "--scenario-state-file",
+                    str(self.workdir / "scenario-state.json"),
+                ]
             env = {**os.environ, TOKEN_ENV: self.token}
             with log_path.open("wb") as log:
                 app = psutil.Popen(argv, env=env, stdout=log, stderr=log)
@@ -161,8 +186,8 @@ class Soak:
             scenario = http.get("/api/scenario").json()
             phase = scenario.get("phase") or {}
             self.phase = phase.get("id", "-")
-            # A phase past its length by more than 5 demo s (+ one sample) is stuck.
-            if phase and phase["elapsed_s"] > phase["duration_s"] + 5 + self.args.speed:
+            # A phase past its length by more than 5 demo s (+ two samples) is stuck.
+            if phase and phase["elapsed_s"] > phase["duration_s"] + 5 + 2 * self.args.speed:
                 self.phase_overruns.append(f"{self.phase} at {now:.0f} s: {phase}")
         with app.oneshot():
             memory = app.memory_info().rss / 2**20
