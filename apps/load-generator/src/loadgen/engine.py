@@ -350,7 +350,8 @@ class Engine:
                 self._loop_lags.popleft()
 
     async def _tick(self) -> None:
-        period_ns = s_to_ns(self.settings.tick_s)
+        # The screens refresh at tick_s of wall time whatever the speed factor.
+        period_ns = s_to_ns(self.settings.tick_s * self.clock.speed)
         next_ns = self.clock.now_ns() + period_ns
         while True:
             await self.clock.sleep_until(next_ns)

@@ -108,7 +108,7 @@ async def open_runtime(
     clock: Clock | None = None,
 ) -> AsyncIterator[Runtime]:
     """Build and run everything for one app lifetime (tests may inject sender and clock)."""
-    clock = clock or MonotonicClock()
+    clock = clock or MonotonicClock(settings.speed)
     preset = initial_preset(settings, script)
     metrics = LoadgenMetrics(script.slos)
     async with AsyncExitStack() as stack:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from demo_testing.doubles import FakeClock
 from loadgen.client.records import ChatRequest, RequestRecord, Workload
 from loadgen.config import EngineSettings, LoadConfig, Mix
 from loadgen.conversations import ConversationStore
@@ -17,7 +18,6 @@ from loadgen.engine import Engine
 from loadgen.errors import EngineStateError
 from loadgen.metrics import LoadgenMetrics
 from loadgen.scenario import load_demo_script
-from loadgen.testing import FakeClock
 from loadgen.workloads import ChatWorkload, FollowupQuestions, ReasoningWorkload
 from loadgen.workloads.base import Runner
 
