@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
+from demo_testing.controller import FakeAutoscaler, FakeDriver, FakeScaler
+from demo_testing.doubles import FakeClock
 from loadgen.clock import NS_PER_S
 from loadgen.controller.core import ScenarioController
-from loadgen.controller.fakes import FakeAutoscaler, FakeDriver, FakeScaler
 from loadgen.controller.metrics import ControllerMetrics
 from loadgen.controller.ports import AutoscalerDecision
 from loadgen.controller.state import Mode
@@ -20,7 +21,6 @@ from loadgen.controller.store import FileStateStore, MemoryStateStore, SavedStat
 from loadgen.errors import ScaleGuardError, ScalerUnavailable, ScenarioModeError
 from loadgen.scenario import load_demo_script
 from loadgen.scenario.models import DemoScript
-from loadgen.testing import FakeClock
 
 S = NS_PER_S
 READY_NS = 208 * S  # a 70B worker's launch-to-ready time (calibration.md)

@@ -1,4 +1,4 @@
-"""In-memory doubles of the controller's ports, for unit tests (no sockets, no sleeping)."""
+"""In-memory doubles of the scenario controller's ports (no sockets, no sleeping)."""
 
 from __future__ import annotations
 
