@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from loadgen.config import EngineSettings
+from loadgen.engine.settings import EngineSettings
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "token", "presenter"}
 DEFAULT_MODEL = "meta-llama/Llama-3.1-70B-Instruct"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from loadgen.clock import Clock
-from loadgen.config import LoadConfig
 from loadgen.controller.ports import (
     POOL_NAMES,
     AutoscalerDecision,
@@ -14,6 +13,7 @@ from loadgen.controller.ports import (
     PoolState,
 )
 from loadgen.errors import ScalerError
+from loadgen.scenario.load import LoadConfig
 
 
 class FakeScaler:

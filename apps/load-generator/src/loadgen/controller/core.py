@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 
 from loadgen.clock import Clock, s_to_ns
-from loadgen.config import LoadConfig
 from loadgen.controller.metrics import ControllerMetrics
 from loadgen.controller.ports import (
     POOL_NAMES,
@@ -35,6 +34,7 @@ from loadgen.errors import (
     ScalerError,
     ScenarioModeError,
 )
+from loadgen.scenario.load import LoadConfig
 from loadgen.scenario.models import DemoScript
 from loadgen.scenario.phases import Phase, PoolLayout, layout_at_phase_start, ordered_steps
 

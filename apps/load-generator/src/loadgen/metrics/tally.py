@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from loadgen.client.records import WORKLOADS, RequestRecord, Workload, turn_label
-from loadgen.stats import LogHistogram
+from loadgen.metrics.stats import LogHistogram
+from loadgen.records import WORKLOADS, RequestRecord, Workload, turn_label
 
 NS = 1e-9
 

@@ -1,4 +1,4 @@
-"""The load engine: per-workload open-loop arrivals, in-flight caps, live config, start/stop.
+"""The Engine: lanes of open-loop arrivals per workload, in-flight caps, live config, start/stop.
 
 Every task (arrival loops, arrivals' jobs, monitors) belongs to the TaskGroup the engine opens in
 `async with engine:`. Stop ends the arrivals, lets in-flight work drain for a bounded time, then
@@ -17,8 +17,23 @@ from datetime import UTC, datetime
 from itertools import count
 from typing import Any, Literal
 
-from loadgen.arrivals import PoissonArrivals
-from loadgen.client.records import (
+from loadgen.clock import Clock, ns_to_s, s_to_ns
+from loadgen.engine.arrivals import PoissonArrivals
+from loadgen.engine.ports import RecordSink, RequestSender
+from loadgen.engine.settings import EngineSettings
+from loadgen.errors import EngineStateError
+from loadgen.metrics.live import LiveWindow, SnapshotHub
+from loadgen.metrics.prometheus import LoadgenMetrics
+from loadgen.metrics.recorder import write_summary
+from loadgen.metrics.snapshot import (
+    EngineState,
+    LiveSnapshot,
+    build_snapshot,
+    client_health,
+    session_summary,
+)
+from loadgen.metrics.tally import Tally
+from loadgen.records import (
     REASON_CANCELLED,
     REASON_IN_FLIGHT_CAP,
     REASON_QUEUE_FULL,
@@ -27,22 +42,8 @@ from loadgen.client.records import (
     RequestRecord,
     Workload,
 )
-from loadgen.clock import Clock, ns_to_s, s_to_ns
-from loadgen.config import EngineSettings, LoadConfig
-from loadgen.errors import EngineStateError
-from loadgen.live import LiveWindow, SnapshotHub
-from loadgen.metrics import LoadgenMetrics
-from loadgen.ports import RecordSink, RequestSender
-from loadgen.recorder import write_summary
+from loadgen.scenario.load import LoadConfig
 from loadgen.scenario.models import Slo
-from loadgen.snapshot import (
-    EngineState,
-    LiveSnapshot,
-    build_snapshot,
-    client_health,
-    session_summary,
-)
-from loadgen.tally import Tally
 from loadgen.workloads.base import WorkloadDriver
 
 log = logging.getLogger(__name__)

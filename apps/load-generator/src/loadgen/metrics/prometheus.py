@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from loadgen.client.records import REASON_OK, WORKLOADS, RequestRecord, Workload, turn_label
+from loadgen.records import REASON_OK, WORKLOADS, RequestRecord, Workload, turn_label
 from loadgen.scenario.models import Slo
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
