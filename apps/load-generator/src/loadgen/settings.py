@@ -92,6 +92,14 @@ class Settings(BaseSettings):
     decode_scaling_adapter: str = "gtc-demo-trtllmdecodeworker"
     prefill_scaledobject: str = "gtc-demo-prefill"
     decode_scaledobject: str = "gtc-demo-decode"
+    # The scenario controller (issue 11): where it keeps its mode, and its mode at first start.
+    scenario_state_file: Path = Field(
+        default=Path("build/scenario-state.json"),
+        description="the controller's mode and phase, read back (and reconciled) on start",
+    )
+    scenario_start: Literal["manual", "auto"] = Field(
+        default="manual", description="mode at start when no saved state exists (auto: booth)"
+    )
 
     @field_validator("presenter_token")
     @classmethod
