@@ -46,3 +46,15 @@ class FollowupError(LoadgenError):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class ScalerError(LoadgenError):
+    """A cluster scaler call (pool control API, Kubernetes API) failed."""
+
+
+class ScalerUnavailable(ScalerError):
+    """The scaler did not answer: timeouts, connection errors or 5xx after the retries."""
+
+
+class ScaleRejected(ScalerError):
+    """The scaler refused the request (4xx): bad pool, replicas out of bounds, forbidden."""
