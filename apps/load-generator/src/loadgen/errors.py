@@ -58,3 +58,7 @@ class ScalerUnavailable(ScalerError):
 
 class ScaleRejected(ScalerError):
     """The scaler refused the request (4xx): bad pool, replicas out of bounds, forbidden."""
+
+
+class MetricsUnavailable(LoadgenError):
+    """A metrics query failed (Prometheus unreachable, 5xx, malformed or ambiguous answer)."""
