@@ -66,3 +66,7 @@ class ScenarioModeError(LoadgenError):
 
 class ScaleGuardError(LoadgenError):
     """A scaling request would break the GPU budget or take a pool below 1 (HTTP 409)."""
+
+
+class MetricsUnavailable(LoadgenError):
+    """A metrics query failed (Prometheus unreachable, 5xx, malformed or ambiguous answer)."""
