@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -29,6 +30,7 @@ from loadgen.api import create_app
 from loadgen.errors import ConfigError, LoadgenError, WorkloadDataError
 from loadgen.runtime import check_data, settle_heap
 from loadgen.scenario import DemoScript, load_demo_script
+from loadgen.scenario_runtime import open_backend_ports
 from loadgen.settings import Settings
 
 DEMO_SUMMARY_DIR = Path("build/sessions")
@@ -142,7 +144,12 @@ async def serve_app(
     settings: Settings, script: DemoScript, corpus: Corpus, stop: asyncio.Event, banner: str
 ) -> None:
     """Serve the app until `stop` is set."""
-    app = create_app(settings, script=script, corpus=corpus)
+    app = create_app(
+        settings,
+        script=script,
+        corpus=corpus,
+        scenario_ports=functools.partial(open_backend_ports, settings),
+    )
     settle_heap()
     token: str = app.state.presenter_token
     generated = settings.presenter_token is None

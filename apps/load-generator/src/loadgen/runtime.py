@@ -24,7 +24,7 @@ from loadgen.metrics.recorder import JsonlLog
 from loadgen.records import Workload
 from loadgen.scenario.load import LoadConfig
 from loadgen.scenario.models import DemoScript, Preset, WorkloadShapes
-from loadgen.scenario_runtime import ScenarioPorts, open_scenario
+from loadgen.scenario_runtime import PortsFactory, ScenarioPorts, open_scenario
 from loadgen.settings import Settings
 from loadgen.workloads import (
     ChatWorkload,
@@ -115,7 +115,7 @@ async def open_runtime(
     *,
     sender: RequestSender | None = None,
     clock: Clock | None = None,
-    scenario_ports: ScenarioPorts | None = None,
+    scenario_ports: ScenarioPorts | PortsFactory | None = None,
 ) -> AsyncIterator[Runtime]:
     """Build and run everything for one app lifetime (tests may inject sender, clock and the
     scenario controller's ports; without ports there is no controller)."""
@@ -189,6 +189,8 @@ async def open_runtime(
             if settings.autostart:
                 await engine.start()
             if scenario_ports is not None:
+                if not isinstance(scenario_ports, ScenarioPorts):
+                    scenario_ports = await scenario_stack.enter_async_context(scenario_ports(clock))
                 runtime.scenario = await scenario_stack.enter_async_context(
                     open_scenario(
                         settings, script, engine, metrics.registry, clock, scenario_ports,

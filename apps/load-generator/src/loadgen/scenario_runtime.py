@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry
 
 from loadgen.adapters.engine_load import EngineLoadDriver
+from loadgen.adapters.keda_manifests import pool_rules
+from loadgen.adapters.local_keda import KedaPauseState, LocalKeda
+from loadgen.adapters.local_pools import LocalPoolsScaler
+from loadgen.adapters.prometheus import PrometheusReader
 from loadgen.clock import Clock
 from loadgen.controller.core import ScenarioController
 from loadgen.controller.metrics import ControllerMetrics
-from loadgen.controller.ports import AutoscalerView, ClusterScaler
+from loadgen.controller.ports import AutoscalerView, ClusterScaler, PoolName
 from loadgen.controller.store import FileStateStore, StateStore
 from loadgen.engine import Engine
 from loadgen.scenario.load import LoadConfig
@@ -29,6 +33,43 @@ class ScenarioPorts:
     autoscaler: AutoscalerView | None = None
     background: Sequence[Callable[[], Awaitable[None]]] = field(default_factory=tuple)
     store: StateStore | None = None
+
+
+# The ports need the runtime's clock (the local KEDA runs on demo time): a factory of them.
+PortsFactory = Callable[[Clock], AbstractAsyncContextManager[ScenarioPorts]]
+
+
+@asynccontextmanager
+async def open_backend_ports(settings: Settings, clock: Clock) -> AsyncIterator[ScenarioPorts]:
+    """The ports of `settings.backend`: local = the stack's pool API + the local KEDA on the
+    kit's own ScaledObjects (k8s/keda, env overlay) + the local Prometheus; cluster = the
+    scaling adapters and ScaledObjects through the Kubernetes API (KEDA itself runs there)."""
+    names: dict[PoolName, str] = {
+        "prefill": settings.prefill_scaledobject,
+        "decode": settings.decode_scaledobject,
+    }
+    if settings.backend == "cluster":
+        from kubernetes import client as k8s  # only the cluster backend needs it loaded
+
+        from loadgen.adapters.kubernetes import KubernetesScaler, api_client, targets_from_settings
+
+        api = api_client()
+        try:
+            targets = targets_from_settings(settings, settings.budget_gpus)
+            yield ScenarioPorts(scaler=KubernetesScaler(k8s.CustomObjectsApi(api), targets))
+        finally:
+            api.close()
+        return
+    rules = pool_rules(settings.keda_dir, settings.env, names)
+    pause = KedaPauseState()
+    scaler = LocalPoolsScaler(settings.control_url, pause)
+    reader = PrometheusReader(settings.prometheus_url)
+    keda = LocalKeda(rules, scaler, reader, clock, pause)
+    try:
+        yield ScenarioPorts(scaler=scaler, autoscaler=keda, background=(keda.run,))
+    finally:
+        await scaler.aclose()
+        await reader.aclose()
 
 
 @asynccontextmanager

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from loadgen.engine.settings import EngineSettings
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "token", "presenter"}
+GPU_BUDGET = {"prod": 8, "dev": 3}
 DEFAULT_MODEL = "meta-llama/Llama-3.1-70B-Instruct"
 
 
@@ -105,6 +106,17 @@ class Settings(BaseSettings):
     scenario_start: Literal["manual", "auto"] = Field(
         default="manual", description="mode at start when no saved state exists (auto: booth)"
     )
+    env: Literal["prod", "dev"] = Field(
+        default="prod", description="layout: prod = 8 GPUs (2P+3D), dev = 3; the KEDA overlay"
+    )
+    keda_dir: Path = Field(
+        default=Path("k8s/keda"), description="the kit's KEDA manifests (the local KEDA reads them)"
+    )
+
+    @property
+    def budget_gpus(self) -> int:
+        """GPUs the pools may use together (one per worker): 8 on prod, 3 on dev."""
+        return GPU_BUDGET[self.env]
 
     @field_validator("presenter_token")
     @classmethod

@@ -26,7 +26,7 @@ from loadgen.engine.ports import RequestSender
 from loadgen.runtime import open_runtime
 from loadgen.scenario import load_demo_script
 from loadgen.scenario.models import DemoScript
-from loadgen.scenario_runtime import ScenarioPorts
+from loadgen.scenario_runtime import PortsFactory, ScenarioPorts
 from loadgen.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def create_app(
     presenter_token: str | None = None,
     sender: RequestSender | None = None,
     clock: Clock | None = None,
-    scenario_ports: ScenarioPorts | None = None,
+    scenario_ports: ScenarioPorts | PortsFactory | None = None,
 ) -> FastAPI:
     """The app. The CLI passes the script and corpus it has already checked; left out, they are
     read from `settings` here (a local corpus folder). Without a token in the arguments or the
