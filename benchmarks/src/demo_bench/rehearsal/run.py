@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import psutil
@@ -72,7 +72,7 @@ async def rehearse(
     *,
     out: Path,
     speed: float,
-    env: str,
+    env: Literal["prod", "dev"],
     script_path: Path | None,
     corpus: str,
     cycles: int = 1,
@@ -139,7 +139,7 @@ async def rehearse(
                     {"t_s": t_s, "machine": psutil.cpu_percent(None),
                      "client": me.cpu_percent(None), "stack": _tree_cpu(me, tree)}
                 )  # fmt: skip
-                snap = runtime.engine.latest_snapshot()
+                snap = runtime.engine.latest_snapshot
                 if snap is not None:
                     raw.client_saturated.append(snap.client.saturated)
             await ctl.stop()
@@ -175,7 +175,7 @@ def _tree_cpu(me: psutil.Process, known: dict[int, psutil.Process]) -> float:
 
 
 # The prefill-side prefix reuse the router saw (not usage.cached_tokens: in disaggregated
-# mode that is the decode worker's cache; ../shared/design.md).
+# mode that is the decode worker's cache; docs/measurement-conventions.md).
 ROUTER_QUERIES = {
     "cached": "sum(increase(dynamo_component_router_kv_selected_cached_prefix_tokens_total"
     '{phase="prefill"}[{w}s]))',
