@@ -97,6 +97,16 @@ def phase_spans(events: Iterable[Mapping[str, object]], end_s: float) -> list[Ph
     return spans
 
 
+def first_cycle(spans: Sequence[PhaseSpan]) -> list[PhaseSpan]:
+    """The spans up to (not including) the first phase's second start."""
+    out: list[PhaseSpan] = []
+    for s in spans:
+        if out and s.id == out[0].id:
+            break
+        out.append(s)
+    return out
+
+
 def span(spans: Sequence[PhaseSpan], phase_id: str) -> PhaseSpan | None:
     """The first span of `phase_id` (a rehearsal plays one cycle)."""
     return next((s for s in spans if s.id == phase_id), None)

@@ -8,6 +8,7 @@ from typing import Any
 
 from demo_bench.rehearsal.analysis import (
     ScaleMark,
+    first_cycle,
     gpu_seconds,
     kv_effect,
     percentile,
@@ -24,7 +25,7 @@ STATIC_GPUS = 8
 
 def build_report(raw: RawRun) -> dict[str, Any]:
     end_s = max([s.t_s for s in raw.samples] + [p.t_s for p in raw.pools] + [0.0])
-    spans = phase_spans(raw.timeline, end_s)
+    spans = first_cycle(phase_spans(raw.timeline, end_s))
     marks = [
         ScaleMark(e["t_s"], e["pool"], e["from_replicas"], e["to_replicas"], e["source"])
         for e in raw.timeline
