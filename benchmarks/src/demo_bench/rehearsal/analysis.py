@@ -252,6 +252,7 @@ def stress_effect(
     workload: str,
     metric: str,
     pool: str,
+    source: str = "script",
 ) -> dict[str, object]:
     """Peak vs baseline p95, the end of the phase vs baseline, and the scale-out's recovery."""
     phase, base = span(spans, phase_id), span(spans, baseline_id)
@@ -269,7 +270,7 @@ def stress_effect(
         m
         for m in marks
         if m.pool == pool and m.to_replicas > m.from_replicas and m.t_s < phase.end_s
-        and m.source == "script"
+        and m.source == source
     ]  # fmt: skip
     recovery = scale_out_recovery(outs[-1], pools, series, baseline_p95) if outs else None
     return {

@@ -27,6 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--script", type=Path, help="demo script (default: the packaged one)")
     parser.add_argument("--corpus", default="build/corpus")
     parser.add_argument("--cycles", type=int, default=1)
+    parser.add_argument(
+        "--manual", action="store_true", help="KEDA-driven variant: manual mode, stress phases"
+    )
     parser.add_argument("--from-raw", type=Path, help="rebuild the report from a saved raw run")
     parser.add_argument(
         "--quick",
@@ -47,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rehearse(
                     out=args.out, speed=args.speed, env=args.env, script_path=args.script,
                     corpus=args.corpus, cycles=args.cycles,
+                    mode="manual" if args.manual else "auto",
                 )
             )  # fmt: skip
             raw_path.parent.mkdir(parents=True, exist_ok=True)

@@ -49,9 +49,16 @@ def build_report(raw: RawRun) -> dict[str, Any]:
     static = STATIC_GPUS * (cycle_end - cycle_start)
     kv_router = raw.router.get("kv-cache", {})
     cpu = _cpu(raw)
+    scaler = "keda" if raw.mode == "manual" else "script"
     return {
-        "what": "one auto-mode cycle of the demo script against the local stack (real Dynamo "
-        "frontend + mocker workers on the H200 70B profile), driven by the scenario controller",
+        "what": (
+            "one auto-mode cycle of the demo script against the local stack (real Dynamo "
+            "frontend + mocker workers on the H200 70B profile), driven by the scenario controller"
+            if raw.mode == "auto"
+            else "manual mode (KEDA resumed, the local KEDA on k8s/keda) through Baseline and the "
+            "two stress phases' load against the local stack (H200 70B profile); scaling is KEDA's"
+        ),
+        "mode": raw.mode,
         "time_base": "demo seconds since the controller started (SPEED scales wall time)",
         "speed": raw.speed,
         "env": raw.env,
@@ -77,6 +84,7 @@ def build_report(raw: RawRun) -> dict[str, Any]:
                 workload="summarization",
                 metric="ttft",
                 pool="prefill",
+                source=scaler,
             ),
             "decode_stress": stress_effect(
                 raw.samples,
@@ -88,6 +96,7 @@ def build_report(raw: RawRun) -> dict[str, Any]:
                 workload="reasoning",
                 metric="itl",
                 pool="decode",
+                source=scaler,
             ),
         },
         "gpu_seconds": {
@@ -163,7 +172,7 @@ def _verdict(
 def markdown(r: dict[str, Any]) -> str:
     kv, pf, dc = (r["effects"][k] for k in ("kv_cache", "prefill_stress", "decode_stress"))
     lines = [
-        "# Rehearsal: one auto-mode cycle on the local stack",
+        f"# Rehearsal ({r.get('mode', 'auto')} mode) on the local stack",
         "",
         f"{r['what']}. Started {r['started_at']}, speed {r['speed']:g}, env {r['env']}, "
         f"script {r['script']}; {r['requests']} requests ({r['errors']} failed); "

@@ -23,9 +23,10 @@ from demo_common.corpus import load_corpus
 from demo_common.net import free_port
 from loadgen.adapters.local_stack import local_stack_process
 from loadgen.clock import NS_PER_S
+from loadgen.controller.core import ScenarioController
 from loadgen.records import RequestRecord
-from loadgen.runtime import open_runtime
-from loadgen.scenario import load_demo_script
+from loadgen.runtime import Runtime, open_runtime
+from loadgen.scenario import DemoScript, load_demo_script
 from loadgen.scenario_runtime import open_backend_ports
 from loadgen.settings import Settings
 
@@ -66,6 +67,7 @@ class RawRun:
     phase_wall: dict[str, tuple[float, float]] = field(default_factory=dict)
     router: dict[str, dict[str, float | None]] = field(default_factory=dict)
     slos: dict[str, tuple[float, float]] = field(default_factory=dict)
+    mode: str = "auto"
 
 
 async def rehearse(
@@ -77,6 +79,7 @@ async def rehearse(
     corpus: str,
     cycles: int = 1,
     extra_stack_args: tuple[str, ...] = (),
+    mode: Literal["auto", "manual"] = "auto",
 ) -> RawRun:
     script = load_demo_script(script_path)
     stack_args = [
@@ -90,6 +93,7 @@ async def rehearse(
         script=str(script_path or "packaged demo-script.yaml"),
         started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         slos={w: (s.ttft_p95_s, s.itl_p95_s) for w, s in script.slos.items()},
+        mode=mode,
     )
     sink = CollectSink()
     async with local_stack_process(stack_args) as stack:
@@ -117,31 +121,13 @@ async def rehearse(
             ctl = runtime.scenario
             assert ctl is not None
             origin_ns = ctl.timeline.origin_ns
-            await ctl.set_auto()
-            me = psutil.Process(os.getpid())
-            me.cpu_percent(None)
-            psutil.cpu_percent(None)
-            tree: dict[int, psutil.Process] = {}
-            while ctl.cycle < cycles:
-                await asyncio.sleep(SAMPLE_WALL_S)
-                t_s = (ctl.clock.now_ns() - origin_ns) / NS_PER_S
-                if ctl.cluster is not None:
-                    pools = ctl.cluster.pools
-                    raw.pools.append(
-                        PoolSample(
-                            t_s,
-                            {p: s.desired for p, s in pools.items()},
-                            {p: s.ready for p, s in pools.items()},
-                            {p: s.starting for p, s in pools.items()},
-                        )
-                    )
-                raw.cpu.append(
-                    {"t_s": t_s, "machine": psutil.cpu_percent(None),
-                     "client": me.cpu_percent(None), "stack": _tree_cpu(me, tree)}
-                )  # fmt: skip
-                snap = runtime.engine.latest_snapshot
-                if snap is not None:
-                    raw.client_saturated.append(snap.client.saturated)
+            sampler = _Sampler(raw, runtime, origin_ns)
+            if mode == "auto":
+                await ctl.set_auto()
+                while ctl.cycle < cycles:
+                    await sampler.sample()
+            else:
+                await _manual_stress(ctl, script, sampler)
             await ctl.stop()
             raw.timeline = [e.model_dump() for e in ctl.timeline.events()]
             raw.wall_s = time.monotonic() - started
@@ -159,6 +145,63 @@ async def rehearse(
         ]
         raw.router = await _router_counters(stack.prometheus_url, raw.timeline)
     return raw
+
+
+class _Sampler:
+    """Pool sizes, CPU of the machine / the stack's processes / this client, client lag."""
+
+    def __init__(self, raw: RawRun, runtime: Runtime, origin_ns: int) -> None:
+        self._raw, self._runtime, self._origin_ns = raw, runtime, origin_ns
+        self._me = psutil.Process(os.getpid())
+        self._me.cpu_percent(None)
+        psutil.cpu_percent(None)
+        self._tree: dict[int, psutil.Process] = {}
+
+    async def sample(self) -> None:
+        await asyncio.sleep(SAMPLE_WALL_S)
+        ctl, raw = self._runtime.scenario, self._raw
+        assert ctl is not None
+        t_s = (ctl.clock.now_ns() - self._origin_ns) / NS_PER_S
+        if ctl.cluster is not None:
+            pools = ctl.cluster.pools
+            raw.pools.append(
+                PoolSample(
+                    t_s,
+                    {p: s.desired for p, s in pools.items()},
+                    {p: s.ready for p, s in pools.items()},
+                    {p: s.starting for p, s in pools.items()},
+                )
+            )
+        raw.cpu.append(
+            {"t_s": t_s, "machine": psutil.cpu_percent(None),
+             "client": self._me.cpu_percent(None), "stack": _tree_cpu(self._me, self._tree)}
+        )  # fmt: skip
+        snap = self._runtime.engine.latest_snapshot
+        if snap is not None:
+            raw.client_saturated.append(snap.client.saturated)
+
+
+MANUAL_PHASES = ("baseline", "prefill-stress", "decode-stress")
+
+
+async def _manual_stress(ctl: ScenarioController, script: DemoScript, sampler: _Sampler) -> None:
+    """Manual mode: KEDA resumed, the presenter plays Baseline and the two stress phases' load
+    (no scripted scaling); whatever scaling happens is KEDA's."""
+    await ctl.set_manual()
+    for phase in script.phases:
+        if phase.id not in MANUAL_PHASES:
+            continue
+        preset = script.preset(phase.preset or "")
+        load = phase.load or (preset.load if preset else None)
+        assert load is not None
+        ctl.timeline.add("phase", "presenter", f"{phase.name}: {phase.caption}", phase=phase.id)
+        await ctl.driver.apply(load)
+        if not ctl.driver.running():
+            await ctl.driver.start()
+        end_ns = ctl.clock.now_ns() + round(phase.duration * NS_PER_S)
+        while ctl.clock.now_ns() < end_ns:
+            await sampler.sample()
+    ctl.timeline.add("mode", "presenter", "manual rehearsal done")
 
 
 def _tree_cpu(me: psutil.Process, known: dict[int, psutil.Process]) -> float:
