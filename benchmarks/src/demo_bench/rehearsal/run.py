@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import aiohttp
 import psutil
+from prometheus_client import start_http_server
 
 from demo_bench.rehearsal.analysis import PoolSample, Sample
 from demo_common.corpus import load_corpus
@@ -82,10 +83,13 @@ async def rehearse(
     mode: Literal["auto", "manual"] = "auto",
 ) -> RawRun:
     script = load_demo_script(script_path)
+    metrics_port = free_port()
     stack_args = [
         f"--env={env}", f"--speed={speed:g}", "--workdir", str(out / "stack"),
         "--frontend-port", str(free_port()), "--prometheus-port", str(free_port()),
         "--control-port", str(free_port()), *extra_stack_args,
+        # The local KEDA's queries read the load generator's own histograms: scrape them.
+        "--scrape-target", f"127.0.0.1:{metrics_port}",
     ]  # fmt: skip
     raw = RawRun(
         speed=speed,
@@ -120,6 +124,9 @@ async def rehearse(
         ) as runtime:
             ctl = runtime.scenario
             assert ctl is not None
+            server, _ = start_http_server(
+                metrics_port, addr="127.0.0.1", registry=runtime.metrics.registry
+            )
             origin_ns = ctl.timeline.origin_ns
             sampler = _Sampler(raw, runtime, origin_ns)
             if mode == "auto":
@@ -129,6 +136,7 @@ async def rehearse(
             else:
                 await _manual_stress(ctl, script, sampler)
             await ctl.stop()
+            server.shutdown()
             raw.timeline = [e.model_dump() for e in ctl.timeline.events()]
             raw.wall_s = time.monotonic() - started
         raw.samples = [
