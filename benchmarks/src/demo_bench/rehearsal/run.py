@@ -41,9 +41,8 @@ class CollectSink:
         self.records: list[tuple[RequestRecord, tuple[float, ...]]] = []
 
     def write(self, record: RequestRecord) -> None:
+        # Never mutate the record: the sinks after this one (the JSONL log) see it too.
         itl = tuple(v / NS_PER_S for v, n in record.itl_per_token_ns() for _ in range(n))
-        record.gaps = []  # the expanded ITLs replace them; keeps memory flat
-        record.text = ""
         self.records.append((record, itl))
 
     def flush(self) -> None:
