@@ -84,7 +84,9 @@ async def test_local_keda_scales_a_real_pool_and_leaves_it_alone_when_paused(
         async with asyncio.timeout(30):
             async with asyncio.TaskGroup() as group:
                 loop = group.create_task(keda.run())
-                while (await scaler.state()).pools["decode"].desired != 2:
+                for _ in range(150):
+                    if (await scaler.state()).pools["decode"].desired == 2:
+                        break
                     await asyncio.sleep(0.2)
                 loop.cancel()
         decision = keda.decisions()["decode"]
