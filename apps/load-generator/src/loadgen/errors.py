@@ -60,5 +60,13 @@ class ScaleRejected(ScalerError):
     """The scaler refused the request (4xx): bad pool, replicas out of bounds, forbidden."""
 
 
+class ScenarioModeError(LoadgenError):
+    """The scenario's current mode forbids the action (HTTP 409); the message says why."""
+
+
+class ScaleGuardError(LoadgenError):
+    """A scaling request would break the GPU budget or take a pool below 1 (HTTP 409)."""
+
+
 class MetricsUnavailable(LoadgenError):
     """A metrics query failed (Prometheus unreachable, 5xx, malformed or ambiguous answer)."""

@@ -14,15 +14,17 @@ import aiohttp
 from demo_common.corpus import Corpus
 from demo_common.tokenizer import count_chat_tokens, count_tokens
 from loadgen.client import AiohttpTransport, StreamingClient
-from loadgen.client.records import Workload
 from loadgen.clock import Clock, MonotonicClock
-from loadgen.conversations import ConversationStore
+from loadgen.controller.core import ScenarioController
 from loadgen.engine import Engine
+from loadgen.engine.ports import RecordSink, RequestSender
 from loadgen.errors import ConfigError
-from loadgen.metrics import LoadgenMetrics
-from loadgen.ports import RecordSink, RequestSender
-from loadgen.recorder import JsonlLog
+from loadgen.metrics.prometheus import LoadgenMetrics
+from loadgen.metrics.recorder import JsonlLog
+from loadgen.records import Workload
+from loadgen.scenario.load import LoadConfig
 from loadgen.scenario.models import DemoScript, Preset, WorkloadShapes
+from loadgen.scenario_runtime import PortsFactory, ScenarioPorts, open_scenario
 from loadgen.settings import Settings
 from loadgen.workloads import (
     ChatWorkload,
@@ -32,6 +34,7 @@ from loadgen.workloads import (
     SummarizationWorkload,
     WorkloadDriver,
 )
+from loadgen.workloads.conversations import ConversationStore
 from loadgen.workloads.followup_remote import OpenAIQuestionSource
 
 
@@ -48,6 +51,12 @@ class Runtime:
     presenter_token: str
     active_preset: str | None
     shutdown: asyncio.Event = field(default_factory=asyncio.Event)
+    scenario: ScenarioController | None = None  # None: no cluster backend wired (some tests)
+
+
+def _note_preset(runtime: Runtime, config: LoadConfig) -> None:
+    """The scenario applied a config: name its preset, if it is one."""
+    runtime.active_preset = next((p.id for p in runtime.script.presets if p.load == config), None)
 
 
 def settle_heap() -> None:
@@ -106,9 +115,11 @@ async def open_runtime(
     *,
     sender: RequestSender | None = None,
     clock: Clock | None = None,
+    scenario_ports: ScenarioPorts | PortsFactory | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Build and run everything for one app lifetime (tests may inject sender and clock)."""
-    clock = clock or MonotonicClock()
+    """Build and run everything for one app lifetime (tests may inject sender, clock and the
+    scenario controller's ports; without ports there is no controller)."""
+    clock = clock or MonotonicClock(settings.speed)
     preset = initial_preset(settings, script)
     metrics = LoadgenMetrics(script.slos)
     async with AsyncExitStack() as stack:
@@ -174,9 +185,18 @@ async def open_runtime(
             presenter_token=presenter_token,
             active_preset=preset.id,
         )
-        async with engine:
+        async with engine, AsyncExitStack() as scenario_stack:
             if settings.autostart:
                 await engine.start()
+            if scenario_ports is not None:
+                if not isinstance(scenario_ports, ScenarioPorts):
+                    scenario_ports = await scenario_stack.enter_async_context(scenario_ports(clock))
+                runtime.scenario = await scenario_stack.enter_async_context(
+                    open_scenario(
+                        settings, script, engine, metrics.registry, clock, scenario_ports,
+                        on_apply=lambda config: _note_preset(runtime, config),
+                    )
+                )  # fmt: skip
             try:
                 yield runtime
             finally:

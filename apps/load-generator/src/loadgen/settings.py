@@ -12,9 +12,10 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from loadgen.config import EngineSettings
+from loadgen.engine.settings import EngineSettings
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "token", "presenter"}
+GPU_BUDGET = {"prod": 8, "dev": 3}
 DEFAULT_MODEL = "meta-llama/Llama-3.1-70B-Instruct"
 
 
@@ -46,6 +47,13 @@ class Settings(BaseSettings):
     preset: str = Field(default="baseline", description="preset whose config applies at start")
     autostart: bool = Field(default=False, description="start the load when the app starts")
     seed: int = 0
+    speed: float = Field(
+        default=1.0,
+        gt=0,
+        le=1000,
+        description="demo seconds per wall second: arrivals, think times, windows and phases run "
+        "this much faster, and every time is reported in demo time (match the stack's SPEED)",
+    )
     overflow: Literal["drop", "queue"] = "drop"
     queue_limit: int = Field(default=1000, ge=0)
     drain_s: float = Field(default=5.0, ge=0, le=600)
@@ -90,6 +98,25 @@ class Settings(BaseSettings):
     dgdsa_api_version: Literal["v1alpha1", "v1beta1"] = Field(
         default="v1alpha1", description="API version of the DGD scaling adapters"
     )
+    # The scenario controller (issue 11): where it keeps its mode, and its mode at first start.
+    scenario_state_file: Path = Field(
+        default=Path("build/scenario-state.json"),
+        description="the controller's mode and phase, read back (and reconciled) on start",
+    )
+    scenario_start: Literal["manual", "auto"] = Field(
+        default="manual", description="mode at start when no saved state exists (auto: booth)"
+    )
+    env: Literal["prod", "dev"] = Field(
+        default="prod", description="layout: prod = 8 GPUs (2P+3D), dev = 3; the KEDA overlay"
+    )
+    keda_dir: Path = Field(
+        default=Path("k8s/keda"), description="the kit's KEDA manifests (the local KEDA reads them)"
+    )
+
+    @property
+    def budget_gpus(self) -> int:
+        """GPUs the pools may use together (one per worker): 8 on prod, 3 on dev."""
+        return GPU_BUDGET[self.env]
 
     @field_validator("presenter_token")
     @classmethod

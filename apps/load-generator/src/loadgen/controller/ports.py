@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from loadgen.config import LoadConfig
+from loadgen.scenario.load import LoadConfig
 
 PoolName = Literal["prefill", "decode"]
 POOL_NAMES: tuple[PoolName, ...] = ("prefill", "decode")

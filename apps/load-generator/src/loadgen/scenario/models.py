@@ -10,8 +10,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from loadgen.client.records import WORKLOADS, Workload
-from loadgen.config import LoadConfig
+from loadgen.records import WORKLOADS, Workload
+from loadgen.scenario.load import LoadConfig
 from loadgen.scenario.phases import CycleLayout, Phase, budget_problems
 
 # model_validate(..., context={DEFER_CROSS_CHECKS: True}): the loader runs `cross_problems`

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from loadgen.config import LoadConfig
+from loadgen.scenario.load import LoadConfig
 
 PoolName = Literal["prefill", "decode"]
 _DURATION = re.compile(r"^\s*\+?\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*$")
