@@ -17,6 +17,7 @@ from loadgen.adapters.local_keda import KedaPauseState, LocalKeda
 from loadgen.adapters.local_pools import LocalPoolsScaler
 from loadgen.adapters.prometheus import PrometheusReader
 from loadgen.clock import MonotonicClock
+from loadgen.controller.ports import PoolState
 from loadgen.errors import MetricsUnavailable
 
 pytestmark = pytest.mark.integration
@@ -105,5 +106,9 @@ async def test_local_keda_scales_a_real_pool_and_leaves_it_alone_when_paused(
     finally:
         pause.set_all(False)
         await scaler.scale("decode", 1)
+        for _ in range(240):  # the shared stack back at rest for the next tests
+            if (await scaler.state()).pools["decode"] == PoolState(1, 1, 0):
+                break
+            await asyncio.sleep(0.25)
         await scaler.aclose()
         await metrics.aclose()
