@@ -9,6 +9,7 @@ Each harness counts the writes the back end saw, so idempotence is observed, not
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -116,3 +117,15 @@ async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
             pause.set_all(False)
             for pool, replicas in initial.items():
                 await scaler.scale(pool, replicas)
+            await settled(stack.control_url)
+
+
+async def settled(control_url: str, timeout_s: float = 60) -> None:
+    """Wait until every pool of the shared stack is back at rest (other tests use it next)."""
+    async with asyncio.timeout(timeout_s), aiohttp.ClientSession() as session:
+        while True:
+            async with session.get(f"{control_url}/pools") as response:
+                pools = (await response.json())["pools"].values()
+            if all(p["ready"] == p["desired"] and p["stopping"] == 0 for p in pools):
+                return
+            await asyncio.sleep(0.25)

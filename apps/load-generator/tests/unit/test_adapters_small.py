@@ -1,13 +1,17 @@
-"""The GPU budget guard and the Prometheus answer parser."""
+"""Small adapter pieces: GPU budget guard, Prometheus answers, KEDA booleans, DGDSA version."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from loadgen.adapters.guard import check_scale
-from loadgen.adapters.kubernetes import parse_bool_annotation
+from loadgen.adapters.kubernetes import parse_bool_annotation, targets_from_settings
 from loadgen.adapters.prometheus import parse_instant
 from loadgen.errors import MetricsUnavailable, ScaleRejected
+from loadgen.settings import Settings
 
 
 def test_guard_keeps_one_worker_and_the_gpu_budget() -> None:
@@ -52,3 +56,28 @@ def test_keda_reads_paused_like_go_parsebool_and_anything_else_as_paused() -> No
     assert parse_bool_annotation("true") is True
     assert parse_bool_annotation("T") is True
     assert parse_bool_annotation("yes") is True  # not a Go bool: KEDA assumes paused
+
+
+def test_the_dgdsa_version_is_one_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert targets_from_settings(Settings(), 8).dgdsa_version == "v1alpha1"  # k8s/dynamo's
+    monkeypatch.setenv("LOADGEN_DGDSA_API_VERSION", "v1beta1")
+    targets = targets_from_settings(Settings(), 8)
+    assert targets.dgdsa_version == "v1beta1"
+    assert targets.scaling_adapters == {
+        "prefill": "gtc-demo-trtllmprefillworker",
+        "decode": "gtc-demo-trtllmdecodeworker",
+    }
+    monkeypatch.setenv("LOADGEN_DGDSA_API_VERSION", "v2")
+    with pytest.raises(ValueError, match="dgdsa_api_version"):
+        Settings()
+
+
+def test_the_default_dgdsa_version_is_the_one_the_kit_deploys() -> None:
+    repo = Path(__file__).resolve().parents[4]
+    dgd = yaml.safe_load((repo / "k8s/dynamo/base/dgd.yaml").read_text())
+    versions = {dgd["apiVersion"]}
+    for pool in ("prefill", "decode"):
+        so = yaml.safe_load((repo / f"k8s/keda/base/scaledobject-{pool}.yaml").read_text())
+        versions.add(so["spec"]["scaleTargetRef"]["apiVersion"])
+    # When the kit moves to another version, this setting's default moves with it.
+    assert versions == {f"nvidia.com/{Settings().dgdsa_api_version}"}

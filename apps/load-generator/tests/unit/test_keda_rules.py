@@ -222,3 +222,34 @@ def test_unsupported_or_invalid_fields_are_rejected_by_name(
 ) -> None:
     with pytest.raises(ValidationError, match=field):
         scaled_object(**spec)
+
+
+def test_value_metric_with_no_ready_pods_asks_for_zero_like_the_real_hpa() -> None:
+    # ceil(ratio x 0 ready) = 0: a fresh HPA (e.g. right after KEDA is resumed) whose pods all
+    # still load scales down by its policy; with history, the 300 s window holds the size.
+    kit = PoolRules.from_scaled_object(
+        scaled_object(
+            minReplicaCount=1,
+            triggers=[
+                {
+                    "type": "prometheus",
+                    "metricType": "Value",
+                    "metadata": {"serverAddress": "http://p", "query": "q", "threshold": "0.8"},
+                }
+            ],
+            advanced={
+                "horizontalPodAutoscalerConfig": {
+                    "behavior": {
+                        "scaleDown": {
+                            "policies": [{"type": "Pods", "value": 1, "periodSeconds": 120}]
+                        }
+                    }
+                }
+            },
+        )
+    )
+    fresh = evaluate(kit, HpaMemory(), now_ns=0, value=2.0, current=3, ready=0)
+    assert (fresh.recommended, fresh.desired) == (0, 2)
+    hpa = Hpa(kit, replicas=3)
+    assert hpa.sync(0.8, ready=3) == 3  # on target: a recommendation of 3 is remembered
+    assert hpa.sync(2.0, ready=0) == 3  # asks for 0, held by the 300 s scale-down window

@@ -25,6 +25,7 @@ class Stop(Exception):
 
 @dataclass
 class FakeClock:
+    speed: float = 1.0  # the fake's ns are demo ns already
     now: int = 0
     sleeps: list[int] = field(default_factory=list)
     limit: int = 100
