@@ -209,11 +209,8 @@ def scale_out_recovery(
     recovered_s = None
     if ready_s is not None and baseline_p95 is not None:
         for point in series:
-            if (
-                point.t_s >= ready_s
-                and point.p95 is not None
-                and point.p95 <= factor * baseline_p95
-            ):
+            # A zero p95 is a saturated client reading bursts, not a recovery.
+            if point.t_s >= ready_s and point.p95 and point.p95 <= factor * baseline_p95:
                 recovered_s = point.t_s
                 break
     return Recovery(
