@@ -17,7 +17,7 @@ import pytest
 
 from localcluster.perfmodel import PROD_PROFILE, hardware_profile
 
-os.environ.setdefault("RUST_LOG", "error")
+os.environ.setdefault("DYN_LOG", "error")  # before the first dynamo import
 
 
 _ISL = np.array([1.0, 1000, 2000, 4000, 8000, 16000, 32000, 64000])
