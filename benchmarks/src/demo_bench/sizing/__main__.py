@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -59,7 +62,7 @@ def _row(r: SplitResult, script: DemoScript) -> str:
 
 def size_preset(
     env: EnvName, preset: Preset, script: DemoScript, corpus_dir: Path, work: Path, seed: int,
-    duration_s: float,
+    duration_s: float, pool: Executor,
 ) -> tuple[list[str], dict[str, Any]]:  # fmt: skip
     layout = LAYOUTS[env]
     profile = hardware_profile(layout.profile)
@@ -70,10 +73,14 @@ def size_preset(
     trace = write_trace(rows, work / f"{env}-{preset.id}.jsonl")
     need = demand(rows, profile, duration_s)
     slos = script.slos
-    results = [
-        run_split(preset.id, rows, trace, profile, npz, split, slos, duration_s)
-        for split in splits(layout.gpu_slots)
-    ]
+    candidates = splits(layout.gpu_slots)
+    results = list(
+        pool.map(
+            run_split, [preset.id] * len(candidates), [rows] * len(candidates),
+            [trace] * len(candidates), [profile] * len(candidates), [npz] * len(candidates),
+            candidates, [slos] * len(candidates), [duration_s] * len(candidates),
+        )
+    )  # fmt: skip
     best = smallest_meeting(results, script)
     lines = [
         f"### {env}: {preset.name} ({preset.load.rps:g} arrivals/s, "
@@ -94,18 +101,21 @@ def size_preset(
     ]
     if best is not None:
         start = profile.worker_start_s
-        for pool, load, now in (
+        for pool_name, load, now in (
             ("prefill", need.prefill_gpu_s_per_s, layout.prefill),
             ("decode", need.decode_workers_at_full_batch, layout.decode),
         ):
-            target = best.prefill if pool == "prefill" else best.decode
+            target = best.prefill if pool_name == "prefill" else best.decode
+            line = f"- {pool_name}: needs {target} (layout default {now})"
             if target > now:
                 drain = drain_s(load, now, target, start)
-                lines.append(
-                    f"- {pool}: {now} -> {target}: issue {start:.0f} s before the load needs "
-                    f"it; backlog drains {'never' if drain is None else f'{drain:.0f} s'} "
-                    f"after the new workers are ready."
-                )  # fmt: skip
+                drained = "never" if drain is None else f"in {drain:.0f} s"
+                line += (
+                    f"; scale-out ready {start:.0f} s after it is issued: issue it {start:.0f} s "
+                    f"before the load starts, or the backlog built meanwhile drains {drained} "
+                    "after the workers are ready"
+                )
+            lines.append(line + ".")
     lines.append("")
     record = {
         "env": env, "preset": preset.id, "demand": asdict(need),
@@ -128,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=Path("build/corpus"))
     parser.add_argument("--out", type=Path, default=Path("build/sizing"))
     parser.add_argument("--preset", action="append", default=None, help="preset id (repeatable)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel replays")
     args = parser.parse_args(argv)
     if not (args.corpus / "manifest.json").is_file():
         print(f"sizing: no corpus at {args.corpus} (run `make corpus`)", file=sys.stderr)
@@ -140,11 +151,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     envs: list[EnvName] = ["prod", "dev"] if args.env == "both" else [args.env]
     lines = ["# Sizing: presets replayed with dynamo.replay at every pool split", ""]
     records = []
-    with tempfile.TemporaryDirectory(prefix="sizing-") as tmp:
+    os.environ.setdefault("DYN_LOG", "error")  # inherited by the replay processes
+    spawn = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+    with (
+        tempfile.TemporaryDirectory(prefix="sizing-") as tmp,
+        ProcessPoolExecutor(max_workers=max(1, args.jobs), mp_context=spawn) as pool,
+    ):
         for env in envs:
             for preset in presets:
                 text, record = size_preset(env, preset, script, args.corpus, Path(tmp),
-                                           args.seed, args.duration_s)  # fmt: skip
+                                           args.seed, args.duration_s, pool)  # fmt: skip
                 print("\n".join(text), flush=True)
                 lines += text
                 records.append(record)
