@@ -25,7 +25,7 @@ from demo_bench.client_stats import (
     step_stats,
 )
 from demo_bench.client_tap import EventCounter
-from loadgen.client.records import RequestRecord
+from loadgen.records import RequestRecord
 
 MS = 1_000_000
 S = 1_000_000_000

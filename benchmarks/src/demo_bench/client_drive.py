@@ -34,14 +34,15 @@ from demo_bench.client_tap import (
     TimingSlot,
 )
 from demo_common.tokenizer import count_chat_tokens, count_tokens
-from loadgen.client.records import WORKLOADS, ChatRequest, Message, RequestRecord, Workload
 from loadgen.client.stream import StreamingClient
 from loadgen.client.transport import AiohttpTransport
 from loadgen.clock import MonotonicClock
-from loadgen.config import EngineSettings, LoadConfig, Mix
 from loadgen.engine import Engine
-from loadgen.metrics import LoadgenMetrics
+from loadgen.engine.settings import EngineSettings
+from loadgen.metrics.prometheus import LoadgenMetrics
+from loadgen.records import WORKLOADS, ChatRequest, Message, RequestRecord, Workload
 from loadgen.runtime import settle_heap
+from loadgen.scenario.load import LoadConfig, Mix
 from loadgen.scenario.models import Slo
 from loadgen.workloads.base import Runner
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from loadgen.client.records import RequestRecord
+from loadgen.records import RequestRecord
 
 NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000

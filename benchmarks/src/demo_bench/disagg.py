@@ -17,9 +17,9 @@ from typing import Any, Literal
 
 from demo_common.net import free_port
 from demo_common.tokenizer import count_tokens
-from loadgen.client.records import ChatRequest, RequestRecord
 from loadgen.client.stream import StreamingClient
 from loadgen.client.transport import AiohttpTransport
+from loadgen.records import ChatRequest, RequestRecord
 from localcluster.background import BackgroundCluster
 from localcluster.settings import LocalClusterSettings
 

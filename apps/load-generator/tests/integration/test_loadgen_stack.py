@@ -23,13 +23,14 @@ from loadgen.client import (
     Workload,
 )
 from loadgen.clock import MonotonicClock
-from loadgen.config import EngineSettings, LoadConfig, Mix
-from loadgen.conversations import ConversationStore
 from loadgen.engine import Engine
-from loadgen.metrics import LoadgenMetrics
+from loadgen.engine.settings import EngineSettings
+from loadgen.metrics.prometheus import LoadgenMetrics
 from loadgen.runtime import build_drivers
 from loadgen.scenario import DemoScript, load_demo_script
+from loadgen.scenario.load import LoadConfig, Mix
 from loadgen.workloads import FollowupQuestions, WorkloadDriver
+from loadgen.workloads.conversations import ConversationStore
 from localcluster import LocalCluster
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from demo_common.corpus import load_corpus
 from demo_testing.doubles import FakeClock, write_tiny_corpus
 from loadgen.api import create_app
-from loadgen.client.records import ChatRequest, RequestRecord
+from loadgen.records import ChatRequest, RequestRecord
 from loadgen.scenario import load_demo_script
 from loadgen.settings import Settings
 

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 import pytest
 
 from demo_testing.doubles import FakeClock
-from loadgen.client.records import Message, RequestRecord
-from loadgen.conversations import ConversationStore
 from loadgen.errors import FollowupError
+from loadgen.records import Message, RequestRecord
+from loadgen.workloads.conversations import ConversationStore
 from loadgen.workloads.followup import FollowupQuestions
 from loadgen.workloads.followup_remote import _extract_question
 

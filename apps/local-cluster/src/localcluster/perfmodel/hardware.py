@@ -1,8 +1,8 @@
 """Architecture, GPU datasheet and measured throughput figures the physics model is built from.
 
-Everything here is a published or measured fact (calibration.md, ../shared/ and docs/), or
-derived from one by the rule calibration.md gives; nothing is fitted. Byte and FLOP counts come
-from the architecture, so the 70B and 8B profiles share one model.
+Everything here is a published or measured fact (docs/calibration.md), or derived from one by
+the rule it gives; nothing is fitted. Byte and FLOP counts come from the architecture, so the 70B
+and 8B profiles share one model.
 """
 
 from __future__ import annotations

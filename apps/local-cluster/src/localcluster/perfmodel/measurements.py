@@ -1,6 +1,6 @@
 """The measured figures of calibration.md as data: the test the performance model must pass.
 
-Two kinds of figures (see ../shared/calibration.md, copied in docs/):
+Two kinds of figures (docs/calibration.md; raw data in docs/calibration/):
 - the H200 physics tables: a Llama-shaped model timed on one H200, as a band per point, `floor`
   (the GEMMs plus attention or KV reads alone: a real engine is slower) to `torch` (unfused
   elementwise kernels: a real engine is faster). The 70B tables bound the prod profile; the 8B

@@ -49,7 +49,7 @@ from localcluster.perfmodel.physics import EngineModel, EngineParams, FloatArray
 PROD_PROFILE = "h200-70b-fp8"
 DEV_PROFILE = "h100-8b"
 PROFILE_NAMES = (PROD_PROFILE, DEV_PROFILE)
-BLOCK_SIZE = 32  # CONTRACTS.md: KV block size 32 everywhere
+BLOCK_SIZE = 32  # docs/contracts.md: KV block size 32 everywhere
 MAX_SEQ_LEN = 32_768  # k8s/dynamo/base/engine-configs.yaml: TRT-LLM max_seq_len, both pools
 AGGREGATED_CHUNK_TOKENS = 8192  # engine-configs.yaml max_num_tokens (aggregated baseline only)
 GPU_MEMORY_UTILIZATION = 0.90  # the setting calibration.md's KV capacity was measured with

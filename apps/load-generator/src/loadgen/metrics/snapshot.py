@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from loadgen.client.records import WORKLOADS, Workload
+from loadgen.metrics.tally import Tally, WorkloadTally
+from loadgen.records import WORKLOADS, Workload
 from loadgen.scenario.models import Slo
-from loadgen.tally import Tally, WorkloadTally
 
 EngineState = Literal["idle", "running", "stopping"]
 

@@ -7,10 +7,10 @@ from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from loadgen.client.records import RequestRecord, Workload
 from loadgen.clock import NS_PER_S
-from loadgen.snapshot import LiveSnapshot
-from loadgen.tally import Tally
+from loadgen.metrics.snapshot import LiveSnapshot
+from loadgen.metrics.tally import Tally
+from loadgen.records import RequestRecord, Workload
 
 
 class LiveWindow:

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
-from loadgen.client.records import RequestRecord
 from loadgen.errors import ConfigError
+from loadgen.records import RequestRecord
 
 
 class JsonlLog:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from loadgen.client.records import ChatRequest, RequestRecord
+from loadgen.records import ChatRequest, RequestRecord
 
 
 class RequestSender(Protocol):

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from loadgen.client.records import RequestRecord
+from loadgen.records import RequestRecord
 
 ConversationState = Literal["active", "complete", "failed", "stopped"]
 QuestionKind = Literal["opening", "remote", "fallback"]
