@@ -22,7 +22,7 @@ from demo_bench.sizing.trace import build_trace, write_trace
 from demo_common.corpus import load_corpus
 from demo_testing.doubles import write_tiny_corpus
 from demo_testing.stack import stack_settings
-from loadgen.config import LoadConfig, Mix
+from loadgen.scenario.load import LoadConfig, Mix
 from loadgen.scenario.loader import load_demo_script
 from localcluster import LocalCluster
 from localcluster.perfmodel import PROD_PROFILE, hardware_profile

@@ -25,7 +25,7 @@ from demo_bench.sizing.demand import demand, drain_s
 from demo_bench.sizing.replay import SplitResult, run_split
 from demo_bench.sizing.trace import build_trace, write_trace
 from demo_common.corpus import load_corpus
-from loadgen.client.records import WORKLOADS
+from loadgen.records import WORKLOADS
 from loadgen.scenario.loader import load_demo_script
 from loadgen.scenario.models import DemoScript, Preset
 from localcluster.perfmodel import hardware_profile

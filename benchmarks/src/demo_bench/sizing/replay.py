@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from demo_bench.sizing.trace import TraceRow, workload_of
-from loadgen.client.records import WORKLOADS, Workload
+from loadgen.records import WORKLOADS, Workload
 from loadgen.scenario.models import Slo
 from localcluster.perfmodel import HardwareProfile
 

@@ -27,10 +27,10 @@ from pathlib import Path
 
 from demo_common.corpus import Corpus
 from demo_common.tokenizer import count_chat_tokens, count_tokens
-from loadgen.arrivals import PoissonArrivals
-from loadgen.client.records import ChatRequest, Workload
 from loadgen.clock import NS_PER_S
-from loadgen.config import LoadConfig
+from loadgen.engine.arrivals import PoissonArrivals
+from loadgen.records import ChatRequest, Workload
+from loadgen.scenario.load import LoadConfig
 from loadgen.scenario.models import DemoScript
 from loadgen.workloads.single import ReasoningWorkload, SummarizationWorkload
 
