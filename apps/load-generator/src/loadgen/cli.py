@@ -49,9 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(--frontend-port, --serving, ...: `localcluster up --help`) go to the stack",
     )
     demo.add_argument("--env", choices=["prod", "dev"], help="layout (env: ENV; default prod)")
-    # The stack provides the endpoint and the model; host and speed are shared with it.
+    # The stack provides the endpoint and the model; host and speed are shared with it; --env
+    # (above) sets the stack's layout and the app's `env` alike.
     add_model_flags(
-        demo, Settings, env_name=env_name, exclude=(*SECRET_FIELDS, "endpoint_url", "model")
+        demo,
+        Settings,
+        env_name=env_name,
+        exclude=(*SECRET_FIELDS, "endpoint_url", "model", "env"),
     )
     return parser
 
