@@ -49,13 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(--frontend-port, --serving, ...: `localcluster up --help`) go to the stack",
     )
     demo.add_argument("--env", choices=["prod", "dev"], help="layout (env: ENV; default prod)")
-    # The stack provides the endpoint and the model; host and speed are shared with it; --env
-    # (above) sets the stack's layout and the app's `env` alike.
+    # The stack provides the endpoint and the model; host and speed are shared with it.
     add_model_flags(
         demo,
         Settings,
         env_name=env_name,
-        exclude=(*SECRET_FIELDS, "endpoint_url", "model", "env"),
+        exclude=(*SECRET_FIELDS, "endpoint_url", "model", "control_url", "prometheus_url", "env"),
     )
     return parser
 
@@ -173,7 +172,12 @@ async def _demo(
     forwarded += [f"--speed={settings.speed:g}"] + ([f"--env={args.env}"] if args.env else [])
     async with local_stack_process(forwarded) as stack:
         settings = settings.model_copy(
-            update={"endpoint_url": stack.frontend_url, "model": stack.model_name}
+            update={
+                "endpoint_url": stack.frontend_url,
+                "model": stack.model_name,
+                "control_url": stack.control_url,  # the scenario controller's local backend
+                "prometheus_url": stack.prometheus_url,
+            }
         )
         await serve_app(settings, script, corpus, stop, banner="")
 

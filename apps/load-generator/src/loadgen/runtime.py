@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -116,6 +116,7 @@ async def open_runtime(
     sender: RequestSender | None = None,
     clock: Clock | None = None,
     scenario_ports: ScenarioPorts | PortsFactory | None = None,
+    extra_sinks: Sequence[RecordSink] = (),
 ) -> AsyncIterator[Runtime]:
     """Build and run everything for one app lifetime (tests may inject sender, clock and the
     scenario controller's ports; without ports there is no controller)."""
@@ -157,7 +158,7 @@ async def open_runtime(
                 request_timeout_s=settings.request_timeout_s,
                 api_key=key.get_secret_value() if key else None,
             )
-        sinks: list[RecordSink] = []
+        sinks: list[RecordSink] = list(extra_sinks)  # e.g. the rehearsal's in-memory records
         if settings.request_log is not None:
             sinks.append(JsonlLog(settings.request_log))
         engine = Engine(

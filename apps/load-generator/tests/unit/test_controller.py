@@ -18,7 +18,7 @@ from loadgen.controller.metrics import ControllerMetrics
 from loadgen.controller.ports import AutoscalerDecision
 from loadgen.controller.state import Mode
 from loadgen.controller.store import FileStateStore, MemoryStateStore, SavedState, StateStore
-from loadgen.errors import ScaleGuardError, ScalerUnavailable, ScenarioModeError
+from loadgen.errors import EngineStateError, ScaleGuardError, ScalerUnavailable, ScenarioModeError
 from loadgen.scenario import load_demo_script
 from loadgen.scenario.models import DemoScript
 
@@ -108,7 +108,7 @@ async def test_auto_plays_the_cycle_with_keda_paused_and_resets() -> None:
         (780.0, "prefill", 3, 2, "script"),
     ]
     presets = [p.preset for p in rig.script.phases]
-    expected = [rig.script.preset(p).load for p in presets if p] + [rig.script.presets[0].load]  # type: ignore[union-attr]
+    expected = [rig.script.preset(p).load for p in presets if p] + [rig.script.presets[0].load]
     assert rig.driver.configs == expected
     assert rig.driver.starts == 1
     assert rig.metric("loadgen_scenario_phase_changes_total", phase="baseline") == 2
@@ -293,7 +293,7 @@ async def test_scaler_outage_is_an_event_and_the_cycle_goes_on() -> None:
         await rig.at(400)
         errors = rig.events("error")
         assert any("control API timed out" in m for m in errors)
-        assert rig.ctl.state().phase.id == "prefill-stress"  # type: ignore[union-attr]
+        assert rig.ctl.state().phase.id == "prefill-stress"
         assert rig.scaler.desired()["decode"] == 5  # later steps still ran
 
 
@@ -330,3 +330,18 @@ async def test_script_without_phases_cannot_go_auto() -> None:
     async with running(rig, ctl):
         with pytest.raises(ScenarioModeError, match="no phases"):
             await ctl.set_auto()
+
+
+async def test_a_load_driver_error_is_an_event_and_the_cycle_goes_on() -> None:
+    rig = Rig()
+
+    async def refuse(config: object) -> None:
+        raise EngineStateError("cannot start: the engine is stopping")
+
+    rig.driver.apply = refuse
+    async with running(rig):
+        await rig.ctl.set_auto()
+        await rig.at(200)
+        assert rig.ctl.mode == "auto"
+        assert any("engine is stopping" in m for m in rig.events("error"))
+        assert rig.scaler.desired()["prefill"] == 3  # the scaling steps still ran

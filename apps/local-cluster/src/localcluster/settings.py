@@ -24,7 +24,7 @@ class Layout(BaseModel):
     model_size: Literal["70b", "8b"]
 
 
-# The same shapes as terraform/environments/{prod,dev}.tfvars (../shared/design.md).
+# The same shapes as terraform/environments/{prod,dev}.tfvars.
 LAYOUTS: dict[EnvName, Layout] = {
     "prod": Layout(gpu_slots=8, prefill=2, decode=3, profile="h200-70b-fp8", model_size="70b"),
     "dev": Layout(gpu_slots=3, prefill=1, decode=1, profile="h100-8b", model_size="8b"),

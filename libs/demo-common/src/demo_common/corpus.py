@@ -1,6 +1,6 @@
 """The corpus layout (records, manifest) and its one reader, for a folder or a Spaces prefix.
 
-Layout (docs: CONTRACTS.md): `manifest.json`, `documents.jsonl`, `passages.jsonl`,
+Layout (docs/contracts.md): `manifest.json`, `documents.jsonl`, `passages.jsonl`,
 `prompts.jsonl`, and `_COMPLETE` written last. Every problem raises `CorpusError` naming the
 file and, for JSON Lines, the line.
 """

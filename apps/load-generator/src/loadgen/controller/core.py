@@ -30,6 +30,7 @@ from loadgen.controller.timeline import Timeline
 from loadgen.controller.views import build_state
 from loadgen.errors import (
     ConfigError,
+    LoadgenError,
     ScaleGuardError,
     ScalerError,
     ScenarioModeError,
@@ -280,9 +281,12 @@ class ScenarioController:
             preset = self.script.preset(phase.preset or "")
             assert preset is not None  # validated at load
             load = preset.load
-        await self.driver.apply(load)
-        if not self.driver.running():
-            await self.driver.start()
+        try:
+            await self.driver.apply(load)
+            if not self.driver.running():
+                await self.driver.start()
+        except LoadgenError as exc:  # e.g. the engine still draining a stop: next phase retries
+            self.timeline.add("error", "script", f"load for {phase.name}: {exc}", phase=phase.id)
 
     async def _script_scale(self, pool: PoolName, replicas: int, why: str, phase: str) -> None:
         try:

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from demo_common.validation import one_line
 from loadgen.errors import ScenarioError
 from loadgen.scenario.lines import line_of
 from loadgen.scenario.models import DEFER_CROSS_CHECKS, DemoScript, cross_problems
@@ -31,11 +32,9 @@ def parse_demo_script(text: str, where: str) -> DemoScript:
     try:
         script = DemoScript.model_validate(data, context={DEFER_CROSS_CHECKS: True})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        at = _at_line(text, first["loc"])
-        raise ScenarioError(f"{where}{at}: field '{field}': {first['msg']}{more}") from None
+        message = one_line(exc, default="(top level)", template="field '{field}': {message}")
+        at = _at_line(text, tuple(exc.errors()[0]["loc"]))
+        raise ScenarioError(f"{where}{at}: {message}") from None
     problems = cross_problems(script)
     if problems:
         path, reason = problems[0]

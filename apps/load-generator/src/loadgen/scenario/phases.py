@@ -3,7 +3,7 @@
 Times are demo seconds (the engine's clock, see LAYOUT.md "SPEED as one demo clock"). A scale
 step's `at` counts from the start of its phase; a scale-out meant for the next phase is put
 early in the phase before it, because a 70B worker needs ~208 s from launch to ready
-(../shared/calibration.md) and the recovery must land inside the phase it is for.
+(docs/calibration.md) and the recovery must land inside the phase it is for.
 """
 
 from __future__ import annotations
