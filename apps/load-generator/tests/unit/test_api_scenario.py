@@ -93,7 +93,7 @@ def test_auto_mode_owns_load_and_pools(rig: tuple[Rig, TestClient]) -> None:
     assert state["keda"]["paused"] is True
     assert state["phase"]["id"] == "baseline"
     assert state["phase"]["count"] == 5
-    assert state["next_action"]["pool"] == "prefill"
+    assert state["next_action"]["pool"] == "decode"
     assert r.scaler.paused is True
     assert client.get("/api/status").json()["state"] == "running"
     for method, path, body in (

@@ -91,7 +91,7 @@ async def test_auto_plays_the_cycle_with_keda_paused_and_resets() -> None:
         assert state.phase.id == "baseline"
         await rig.at(779)
         assert rig.ctl.cycle == 0
-        assert rig.scaler.desired() == {"prefill": 3, "decode": 5}
+        assert rig.scaler.desired() == {"prefill": 4, "decode": 4}
         await rig.at(781)
         assert rig.ctl.cycle == 1
         assert rig.scaler.desired() == {"prefill": 2, "decode": 3}
@@ -100,12 +100,14 @@ async def test_auto_plays_the_cycle_with_keda_paused_and_resets() -> None:
     assert phases == [
         "baseline", "kv-cache", "prefill-stress", "decode-stress", "full-load", "baseline"
     ]  # fmt: skip
-    # KV Cache starts at 90 s: prefill +60 s; Prefill Stress at 210 s: decode +180 s.
+    # KV Cache starts at 90 s: decode in, prefill out +60 s; Prefill Stress at 210 s: decode
+    # out +180 s; the reset scales in the bigger change first.
     assert rig.scale_events() == [
-        (150.0, "prefill", 2, 3, "script"),
-        (390.0, "decode", 3, 5, "script"),
-        (780.0, "decode", 5, 3, "script"),
-        (780.0, "prefill", 3, 2, "script"),
+        (90.0, "decode", 3, 2, "script"),
+        (150.0, "prefill", 2, 4, "script"),
+        (390.0, "decode", 2, 4, "script"),
+        (780.0, "prefill", 4, 2, "script"),
+        (780.0, "decode", 4, 3, "script"),
     ]
     presets = [p.preset for p in rig.script.phases]
     expected = [rig.script.preset(p).load for p in presets if p] + [rig.script.presets[0].load]
@@ -132,12 +134,12 @@ async def test_phase_view_next_action_and_worker_starting() -> None:
             "kv-cache", 10.0, 110.0
         )  # fmt: skip
         assert state.next_action is not None
-        assert (state.next_action.pool, state.next_action.replicas) == ("prefill", 3)
+        assert (state.next_action.pool, state.next_action.replicas) == ("prefill", 4)
         assert state.next_action.in_s == 50.0
         assert "Prefill Stress" in state.next_action.reason
         await rig.at(160)
         state = rig.ctl.state()
-        assert state.scaling == {"prefill": "worker starting (1)", "decode": "steady"}
+        assert state.scaling == {"prefill": "worker starting (2)", "decode": "steady"}
         assert state.next_action is not None
         assert state.next_action.pool == "decode"
         assert state.next_action.in_s == 230.0  # 210 + 180 - 160
@@ -148,7 +150,7 @@ async def test_phase_view_next_action_and_worker_starting() -> None:
         assert action is not None
         assert action.reason.startswith("reset")
         assert action.in_s == 80.0
-        assert rig.metric("loadgen_pool_replicas", pool="prefill", state="ready") == 3
+        assert rig.metric("loadgen_pool_replicas", pool="prefill", state="ready") == 4
 
 
 async def test_manual_resumes_keda_stops_the_script_and_allows_overrides() -> None:
@@ -164,10 +166,10 @@ async def test_manual_resumes_keda_stops_the_script_and_allows_overrides() -> No
         assert state.next_action is None
         assert rig.scaler.paused is False
         await rig.at(400)
-        assert rig.scaler.desired() == {"prefill": 2, "decode": 3}  # no script step ran
+        assert rig.scaler.desired() == {"prefill": 2, "decode": 2}  # no step after 120 s ran
         cluster = await rig.ctl.scale_pool("decode", 4)
         assert cluster.pools["decode"].desired == 4
-        assert rig.scale_events()[-1][1:] == ("decode", 3, 4, "presenter")
+        assert rig.scale_events()[-1][1:] == ("decode", 2, 4, "presenter")
         assert rig.driver.running()  # manual keeps the load the presenter sees
 
 
@@ -182,8 +184,8 @@ async def test_guard_budget_and_minimum_on_every_path() -> None:
         with pytest.raises(ScaleGuardError, match="budget of 3"):
             await rig.ctl.scale_pool("decode", 4)
         await rig.ctl.set_auto()
-        await rig.at(200)  # the script's prefill 3 step breaks the dev budget: refused, logged
-        assert rig.scaler.desired()["prefill"] <= 2
+        await rig.at(200)  # the script's prefill 4 step breaks the dev budget: refused, logged
+        assert rig.scaler.desired() == {"prefill": 2, "decode": 2}  # the scale-in was allowed
         assert any("over the budget of 3" in m for m in rig.events("error"))
         assert rig.ctl.mode == "auto"
 
@@ -224,10 +226,10 @@ async def test_restart_in_auto_continues_the_cycle(tmp_path: Path) -> None:
         assert state.phase is not None
         assert state.phase.id == "prefill-stress"
         assert state.phase.elapsed_s == 0.0
-        # The layout at Prefill Stress's start is re-applied (prefill was 3 already).
-        assert rig.scaler.desired() == {"prefill": 3, "decode": 3}
+        # The layout at Prefill Stress's start is re-applied (it is the one in place already).
+        assert rig.scaler.desired() == {"prefill": 4, "decode": 2}
         await rig.at(300 + 181)
-        assert rig.scaler.desired()["decode"] == 5
+        assert rig.scaler.desired()["decode"] == 4
 
 
 @pytest.mark.parametrize(
@@ -294,7 +296,7 @@ async def test_scaler_outage_is_an_event_and_the_cycle_goes_on() -> None:
         errors = rig.events("error")
         assert any("control API timed out" in m for m in errors)
         assert rig.ctl.state().phase.id == "prefill-stress"
-        assert rig.scaler.desired()["decode"] == 5  # later steps still ran
+        assert rig.scaler.desired()["decode"] == 4  # later steps still ran
 
 
 async def test_resume_failure_is_retried_by_the_poll() -> None:
@@ -344,4 +346,4 @@ async def test_a_load_driver_error_is_an_event_and_the_cycle_goes_on() -> None:
         await rig.at(200)
         assert rig.ctl.mode == "auto"
         assert any("engine is stopping" in m for m in rig.events("error"))
-        assert rig.scaler.desired()["prefill"] == 3  # the scaling steps still ran
+        assert rig.scaler.desired()["prefill"] == 4  # the scaling steps still ran

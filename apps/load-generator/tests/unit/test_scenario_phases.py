@@ -66,7 +66,7 @@ def test_packaged_cycle_is_13_minutes_within_budget() -> None:
     assert 12 * 60 <= sum(p.duration for p in script.phases) <= 14 * 60
     assert script.layout is not None
     end = layout_at_phase_start(script.layout.initial, script.phases, len(script.phases))
-    assert end == PoolLayout(prefill=3, decode=5)  # Full Load: all 8 GPUs busy
+    assert end == PoolLayout(prefill=4, decode=4)  # Full Load: all 8 GPUs busy
 
 
 def test_scale_outs_are_ready_inside_the_phase_they_serve() -> None:
@@ -76,11 +76,20 @@ def test_scale_outs_are_ready_inside_the_phase_they_serve() -> None:
     for phase in script.phases:
         starts.append(t)
         t += phase.duration
+    assert script.layout is not None
+    outs = 0
     for index, phase in enumerate(script.phases[:-1]):
+        layout = layout_at_phase_start(script.layout.initial, script.phases, index)
         for step in phase.scale:
+            scale_out = step.replicas > layout.of(step.pool)
+            layout = layout.with_pool(step.pool, step.replicas)
+            if not scale_out:
+                continue
+            outs += 1
             ready_s = starts[index] + step.at + 208.0
             served_end = starts[index + 1] + script.phases[index + 1].duration
             assert starts[index + 1] < ready_s <= served_end - 60, (phase.id, step)
+    assert outs == 2
 
 
 def test_custom_cycle_parses() -> None:

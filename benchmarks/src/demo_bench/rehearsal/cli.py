@@ -26,6 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--env", choices=["prod", "dev"], default="prod")
     parser.add_argument("--script", type=Path, help="demo script (default: the packaged one)")
     parser.add_argument("--corpus", default="build/corpus")
+    parser.add_argument(
+        "--work", type=Path, help="stack logs, request log, raw run (default build/rehearsal-work)"
+    )
     parser.add_argument("--cycles", type=int, default=1)
     parser.add_argument(
         "--manual", action="store_true", help="KEDA-driven variant: manual mode, stress phases"
@@ -39,16 +42,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args.out.mkdir(parents=True, exist_ok=True)
-    raw_path = args.out / "stack" / "raw.pickle"
+    work: Path = args.work or Path("build") / "rehearsal-work" / args.out.name
+    raw_path = work / "raw.pickle"
     if args.quick:
-        args.script, args.env = quick_script(args.out / "stack" / "quick-cycle.yaml"), "dev"
+        args.script, args.env = quick_script(work / "quick-cycle.yaml"), "dev"
     try:
         if args.from_raw is not None:
             raw: RawRun = pickle.loads(args.from_raw.read_bytes())  # our own file
         else:
             raw = asyncio.run(
                 rehearse(
-                    out=args.out, speed=args.speed, env=args.env, script_path=args.script,
+                    work=work, speed=args.speed, env=args.env, script_path=args.script,
                     corpus=args.corpus, cycles=args.cycles,
                     mode="manual" if args.manual else "auto",
                 )

@@ -11,7 +11,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-from demo_bench.rehearsal.analysis import phase_spans, windows
+from demo_bench.rehearsal.analysis import first_cycle, phase_spans, windows
 from demo_bench.rehearsal.run import RawRun
 
 PANELS = (
@@ -38,7 +38,7 @@ def _scales(ax: Axes, timeline: list[dict[str, Any]]) -> None:
 
 def write_plots(raw: RawRun, out: Path) -> list[Path]:
     end_s = max([s.t_s for s in raw.samples] + [p.t_s for p in raw.pools] + [1.0])
-    spans = phase_spans(raw.timeline, end_s)
+    spans = first_cycle(phase_spans(raw.timeline, end_s))
     start = spans[0].start_s if spans else 0.0
     fig, axes = plt.subplots(len(PANELS), 1, figsize=(12, 9), sharex=True)
     for i, (ax, (workload, metric, title)) in enumerate(zip(axes, PANELS, strict=True)):

@@ -86,6 +86,20 @@ def build_report(raw: RawRun) -> dict[str, Any]:
                 pool="prefill",
                 source=scaler,
             ),
+            # Issue 9's sizing: a saturated decode pool shows as requests waiting for a batch
+            # slot (TTFT), ITL rising only to ~30 ms; both are reported.
+            "decode_stress_ttft": stress_effect(
+                raw.samples,
+                spans,
+                raw.pools,
+                marks,
+                phase_id="decode-stress",
+                baseline_id="baseline",
+                workload="reasoning",
+                metric="ttft",
+                pool="decode",
+                source=scaler,
+            ),
             "decode_stress": stress_effect(
                 raw.samples,
                 spans,
@@ -198,10 +212,12 @@ def markdown(r: dict[str, Any]) -> str:
         f"| KV Cache: prefill-side hit rate, turns 2+ (router) | {_fmt(hit)} | >= 0.85 | "
         f"{_verdict(hit, at_least=0.85)} |"
     )
-    for label, e in (
+    stresses = (
         ("Prefill Stress: summarization TTFT", pf),
         ("Decode Stress: reasoning ITL", dc),
-    ):
+        ("Decode Stress: reasoning TTFT", r["effects"]["decode_stress_ttft"]),
+    )
+    for label, e in stresses:
         if "missing" in e:
             lines.append(f"| {label} | {e['missing']} | | |")
             continue

@@ -72,7 +72,7 @@ class RawRun:
 
 async def rehearse(
     *,
-    out: Path,
+    work: Path,
     speed: float,
     env: Literal["prod", "dev"],
     script_path: Path | None,
@@ -84,7 +84,7 @@ async def rehearse(
     script = load_demo_script(script_path)
     metrics_port = free_port()
     stack_args = [
-        f"--env={env}", f"--speed={speed:g}", "--workdir", str(out / "stack"),
+        f"--env={env}", f"--speed={speed:g}", "--workdir", str(work),
         "--frontend-port", str(free_port()), "--prometheus-port", str(free_port()),
         "--control-port", str(free_port()), *extra_stack_args,
         # The local KEDA's queries read the load generator's own histograms: scrape them.
@@ -109,8 +109,8 @@ async def rehearse(
             speed=speed,
             script=script_path,
             corpus=corpus,
-            scenario_state_file=out / "stack" / "scenario-state.json",
-            request_log=out / "stack" / "requests.jsonl",
+            scenario_state_file=work / "scenario-state.json",
+            request_log=work / "requests.jsonl",
         )
         started = time.monotonic()
         async with open_runtime(

@@ -309,7 +309,8 @@ class ScenarioController:
         budget = self.budget_gpus(state)
         other: PoolName = "decode" if pool == "prefill" else "prefill"
         total = replicas + state.pools[other].desired
-        if total > budget:
+        # A scale-in frees GPUs: it is allowed even when the pools are over the budget already.
+        if total > budget and replicas > state.pools[pool].desired:
             raise ScaleGuardError(
                 f"{pool} -> {replicas} with {state.pools[other].desired} {other} = {total} GPUs, "
                 f"over the budget of {budget}"
