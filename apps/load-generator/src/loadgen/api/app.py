@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from demo_common.corpus import Corpus, load_corpus
 from loadgen.api.routes import (
+    comparison,
     conversations,
     events,
     health,
@@ -78,7 +79,17 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.presenter_token = token
-    for module in (health, status, workload, presets, conversations, events, scenario, pools):
+    for module in (
+        health,
+        status,
+        workload,
+        presets,
+        conversations,
+        events,
+        scenario,
+        pools,
+        comparison,
+    ):
         app.include_router(module.router)
     if (settings.ui_dir / "index.html").is_file():
         app.mount("/", StaticFiles(directory=settings.ui_dir, html=True), name="ui")
