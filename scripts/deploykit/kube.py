@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from deploykit.errors import ClusterError
+from deploykit.kustomize import kubectl_binary
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class KubectlCluster:
     context: str
     prometheus_service: str
     prometheus_namespace: str
-    kubectl: str = "kubectl"
+    kubectl: str = field(default_factory=kubectl_binary)
     timeout_s: float = 120.0
 
     def _run(self, args: Sequence[str], stdin: str | None = None) -> str:
@@ -41,6 +42,16 @@ class KubectlCluster:
 
     def get_json(self, args: Sequence[str]) -> dict[str, Any]:
         data = json.loads(self._run(["get", *args, "-o", "json"]))
+        if not isinstance(data, dict):
+            raise ClusterError(f"kubectl get {' '.join(args)}: not an object")
+        return data
+
+    def get_optional_json(self, args: Sequence[str]) -> dict[str, Any] | None:
+        """Like get_json, but None when the object does not exist (first deploy)."""
+        text = self._run(["get", *args, "--ignore-not-found", "-o", "json"]).strip()
+        if not text:
+            return None
+        data = json.loads(text)
         if not isinstance(data, dict):
             raise ClusterError(f"kubectl get {' '.join(args)}: not an object")
         return data
