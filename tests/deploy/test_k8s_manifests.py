@@ -12,7 +12,6 @@ from deploy_helpers import (
     CUSTOM_KINDS,
     K8S,
     api_group,
-    components_of,
     composed,
     cr_validator,
     dgd,
@@ -181,7 +180,7 @@ def test_compose_pins_the_pushed_image_tag(tmp_path):
 
 
 def test_compose_refuses_a_directory_without_kustomization(tmp_path):
-    with pytest.raises(RenderError, match="no kustomization.yaml"):
+    with pytest.raises(RenderError, match=r"no kustomization\.yaml"):
         compose(tmp_path / "out", tmp_path)
 
 

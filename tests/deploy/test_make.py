@@ -103,16 +103,16 @@ def test_make_n_deploy_prod_prints_the_whole_chain_in_order():
             rf"^docker push {REG}loadgen:({TAG})$",
             rf"^{KUBECTL} kustomize k8s/model-cache/overlays/prod{APPLY}",
             r"wait --for=condition=complete job/gtc-demo-model-cache",
-            r"deploykit\.kustomize compose build/deploy/dynamo-prod --base k8s/dynamo/overlays/prod\s*$",
-            r"deploykit\.redeploy build/deploy/dynamo-prod --context do-atl1-gtc-demo --namespace gtc-demo",
+            r"kustomize compose build/deploy/dynamo-prod --base k8s/dynamo/overlays/prod\s*$",
+            r"deploykit\.redeploy build/deploy/dynamo-prod --context do-atl1-gtc-demo --namespace",
             rf"^\s*\| {KUBECTL} --context do-atl1-gtc-demo apply -f -$",
             r"wait --for=condition=Ready dynamographdeployments\.v1beta1\.nvidia\.com/gtc-demo",
             rf"^{KUBECTL} kustomize k8s/keda/overlays/prod{APPLY}",
-            r"deploykit\.kustomize compose build/deploy/loadgen-prod --base k8s/load-generator/overlays/prod",
+            r"kustomize compose build/deploy/loadgen-prod --base k8s/load-generator/overlays/prod",
             rf"--image {REG}loadgen=({TAG})$",
             rf"^{KUBECTL} kustomize build/deploy/loadgen-prod{APPLY}",
             r"rollout status deployment/gtc-demo-loadgen",
-            r"get dynamographdeployments\.v1beta1\.nvidia\.com,dynamographdeploymentscalingadapters\.v1beta1",
+            r"get dynamographdeployments\.v1beta1\.nvidia\.com,dynamographdeploymentscaling",
         ],
     )
     tags = {m.group(1) for m in matches if m.groups()}
@@ -152,7 +152,9 @@ def test_the_render_step_make_prints_is_what_the_tests_validate(tmp_path):
     render = steps[1].split(" | ")[0]
     out = subprocess.run(render, shell=True, check=True, cwd=REPO, capture_output=True, text=True)
     objects = {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(out.stdout) if o}
-    expected = {(o["kind"], o["metadata"]["name"]): o for o in rendered("load-generator/overlays/prod")}
+    expected = {
+        (o["kind"], o["metadata"]["name"]): o for o in rendered("load-generator/overlays/prod")
+    }
     assert objects.keys() == expected.keys()
     image = objects[("Deployment", "gtc-demo-loadgen")]["spec"]["template"]["spec"]["containers"][0]
     assert image["image"].endswith("gtc-demo-loadgen:20260101-abcdef1")
@@ -193,3 +195,22 @@ def test_help_lists_every_deploy_target():
         if line.strip()
     }
     assert set(TARGETS) <= listed, sorted(set(TARGETS) - listed)
+
+
+def test_switch_layout_warns_that_workers_restart_and_pauses_keda_for_aggregated():
+    done = make("-n", "switch-layout", "ENV=prod", "LAYOUT=aggregated", "CONFIRM=yes")
+    assert done.returncode == 0, done.stderr
+    assert "every worker" in done.stdout
+    assert "restarts" in done.stdout
+    lines = done.stdout.splitlines()
+    assert_in_order(
+        lines,
+        [
+            r"annotate scaledobject --all autoscaling\.keda\.sh/paused=true",
+            r"--base k8s/dynamo/overlays/prod-aggregated",
+            r"deploykit\.redeploy",
+        ],
+    )
+    refused = make("switch-layout", "ENV=dev", "LAYOUT=aggregated", "CONFIRM=yes")
+    assert refused.returncode != 0
+    assert "aggregated: ENV=prod only" in refused.stderr

