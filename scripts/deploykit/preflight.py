@@ -156,12 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         adapters = expected_adapter_names()
+        cluster = KubectlCluster(
+            settings.context, settings.prometheus_service, settings.prometheus_namespace
+        )
     except DeployKitError as exc:
         print(f"preflight: {exc}", file=sys.stderr)
         return 2
-    cluster = KubectlCluster(
-        settings.context, settings.prometheus_service, settings.prometheus_namespace
-    )
     results = run_checks(
         settings, cluster, lambda: time.sleep(settings.settle_s), random.Random(), adapters
     )

@@ -199,8 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = parse(argv)
     run_id = time.strftime("%Y%m%d%H%M%S")
     raw = settings.out / f"{settings.env}-{run_id}"
-    cluster = KubectlProfilingCluster(settings.context, settings.namespace)
     try:
+        cluster = KubectlProfilingCluster(settings.context, settings.namespace)
         with (
             profiling_layout(cluster, Targets(), run_id=run_id, timeout_s=settings.timeout_s),
             cluster.port_forward("gtc-demo-frontend", 8000) as url,

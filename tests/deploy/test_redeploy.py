@@ -107,3 +107,16 @@ def test_a_component_new_to_the_cluster_starts_from_the_files():
     out = components_of(next(o for o in merged if o["kind"] == "DynamoGraphDeployment"))
     assert out["TRTLLMDecodeWorker"]["replicas"] == 3
     assert notes == ["TRTLLMDecodeWorker: new component, 3 replica(s)"]
+
+
+def test_redeploy_without_kubectl_is_a_one_line_error(monkeypatch, tmp_path, capsys):
+    from deploykit.redeploy import main
+
+    monkeypatch.delenv("KUBECTL", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("deploykit.kustomize.LOCAL_BIN", tmp_path)
+    assert main([str(OVERLAY), "--context", "c", "--namespace", "gtc-demo"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("redeploy: kubectl not found")
+    assert "make tools" in err
+    assert len(err.splitlines()) == 1
