@@ -83,7 +83,9 @@ def to_mocker_tables(data: ProfilerData) -> dict[str, FloatArray]:
     contexts = np.unique(data.context_length)
     if contexts.size < 2:
         raise ProfileError("decode needs at least 2 context lengths (raise max_kv_tokens)")
-    active = np.linspace(0.0, data.max_kv_tokens, ACTIVE_POINTS)
+    # An even grid plus every measured point, so lookups at the measurements are exact.
+    grid = np.linspace(0.0, data.max_kv_tokens, ACTIVE_POINTS)
+    active = np.unique(np.concatenate([grid, data.active_kv_tokens]))
     itl = np.empty((active.size, contexts.size))
     for j, ctx in enumerate(contexts):
         mask = data.context_length == ctx

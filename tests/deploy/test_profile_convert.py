@@ -32,8 +32,10 @@ from localcluster.perfmodel import PROD_PROFILE, hardware_profile
 
 # Few points: every point is one AIPerf run, and AIPerf takes tens of seconds to start.
 PREFILL_MAX_CONTEXT = 7812  # ISLs 100, 2500, 4900 at granularity 3 (profile_prefill's range)
-DECODE_MAX_CONTEXT = 1100  # ISLs 100, 400 at granularity 2; 1 request each with 1,000 KV tokens
-DECODE_MAX_KV = 1000
+# ISLs 100, 400 at granularity 2; with 2,000 KV tokens that is concurrency 1 and 3 at ISL 100,
+# 1 and 2 at ISL 400: the 4 points profile_endpoint's decode plot needs (a Delaunay surface).
+DECODE_MAX_CONTEXT = 1100
+DECODE_MAX_KV = 2000
 # The first test pays for the profiling run (six AIPerf runs): minutes, not the default 300 s.
 
 
@@ -83,9 +85,9 @@ def test_converted_profile_reproduces_the_measured_stack(profiled: Path, tmp_pat
     for isl in (2500, 4900):
         expected = source.idle_ttft_ms(isl)
         assert 0.7 * expected <= prefill_ms(tables, isl) <= 2.0 * expected, isl
-    for context in (350.0, 650.0):
-        expected = source.itl_ms(1, context)
-        assert 0.7 * expected <= itl_ms(tables, 1, context) <= 2.0 * expected, context
+    for batch, context in ((1, 350.0), (3, 350.0), (1, 650.0), (2, 650.0)):
+        expected = source.itl_ms(batch, context)
+        assert 0.7 * expected <= itl_ms(tables, batch, context) <= 2.0 * expected, context
 
 
 @pytest.mark.integration
@@ -119,7 +121,8 @@ def _data(isl: list[float], ttft: list[float]) -> ProfilerData:
 def test_tables_interpolate_per_context_and_hold_outside_the_samples() -> None:
     tables = to_mocker_tables(_data([100, 2500, 4900], [60, 300, 620]))
     assert list(tables["decode_context_length"]) == [350.0, 650.0]
-    assert tables["decode_itl"].shape == (49, 2)
+    assert tables["decode_itl"].shape == (tables["decode_active_kv_tokens"].size, 2)
+    assert np.all(np.diff(tables["decode_active_kv_tokens"]) > 0)
     assert itl_ms(tables, 1, 350) == pytest.approx(20.0)
     assert itl_ms(tables, 1.5, 350) == pytest.approx(21.0)
     assert itl_ms(tables, 100, 650) == pytest.approx(24.0), "held flat past the last sample"
@@ -158,3 +161,20 @@ def test_cli_reports_bad_input_in_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().startswith("profile_convert:")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_band_check_passes_the_h200_profile_and_warns_on_a_slower_cluster() -> None:
+    from deploykit.profile_convert import band_checks
+
+    tables = {k: np.asarray(v) for k, v in hardware_profile(PROD_PROFILE).npz_arrays().items()}
+    checks = band_checks(tables)
+    assert len(checks) >= 10
+    fitted_itl = [c for c in checks if "TRT-LLM" in c.figure and "ITL" in c.figure]
+    assert fitted_itl, "the TRT-LLM ITL figures are in the band check"
+    assert all(c.within for c in fitted_itl), [c.line() for c in fitted_itl if not c.within]
+    slow = dict(
+        tables, decode_itl=tables["decode_itl"] * 3, prefill_ttft_ms=tables["prefill_ttft_ms"] * 3
+    )
+    warned = [c for c in band_checks(slow) if not c.within]
+    assert len(warned) >= len(fitted_itl)
+    assert all(c.line().startswith("WARN") for c in warned)
