@@ -39,7 +39,7 @@ fmt: install ## Apply ruff's fixes and formatting
 	$(RUN) ruff format .
 
 .PHONY: test
-test: install ## Run every test: unit, contract, integration (real Dynamo + Prometheus), static deploy checks
+test: install tools ## Run every test: unit, contract, integration (real Dynamo + Prometheus), static deploy checks
 	@# pytest exits 5 when a filter selects no test: say so instead of failing.
 	$(RUN) pytest -q -ra $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: no tests selected"; exit 0; fi; exit $$rc
