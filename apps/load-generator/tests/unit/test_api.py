@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from demo_common.corpus import load_corpus
 from demo_testing.doubles import FakeClock, write_tiny_corpus
+from demo_testing.openapi import NON_FINITE, numeric_inputs
 from loadgen.api import create_app
 from loadgen.records import ChatRequest, RequestRecord
 from loadgen.scenario import load_demo_script
@@ -180,3 +181,30 @@ def test_create_app_from_settings_alone_generates_a_token(
     with TestClient(app) as test_client:
         ok = test_client.post("/api/presets/baseline", headers={"Authorization": f"Bearer {token}"})
         assert ok.status_code == 200
+
+
+def test_every_numeric_input_refuses_nan_and_infinity_naming_the_field(
+    client: TestClient,
+) -> None:
+    """Python's JSON parser takes NaN and Infinity; each numeric input (read from the OpenAPI
+    document, so a new one is covered without editing this test) answers 422 naming it."""
+    inputs = numeric_inputs(client.get("/openapi.json").json())
+    fields = {(i.path, i.field) for i in inputs}
+    assert ("/api/workload/config", ("rps",)) in fields
+    assert ("/api/workload/config", ("mix", "chat")) in fields
+    before = client.get("/api/status").json()["config"]
+    failures = []
+    for numeric in inputs:
+        for value in NON_FINITE:
+            response = client.request(
+                numeric.method,
+                numeric.url(value, {}),
+                content=numeric.body(value),
+                headers={**AUTH, "Content-Type": "application/json"},
+            )
+            locs = [e["loc"] for e in response.json()["detail"]] if response.is_error else []
+            named = [numeric.where, *numeric.field] in locs
+            if response.status_code != 422 or not named:
+                failures.append(f"{numeric.id}={value}: {response.status_code} {response.text}")
+    assert failures == []
+    assert client.get("/api/status").json()["config"] == before
