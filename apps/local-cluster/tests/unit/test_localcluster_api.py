@@ -8,7 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from demo_testing.openapi import NON_FINITE, numeric_inputs
-
 from localcluster.control_api import (
     ClusterStatus,
     GpuSlots,
