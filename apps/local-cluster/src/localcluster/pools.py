@@ -14,6 +14,7 @@ import itertools
 import logging
 import signal
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -87,6 +88,8 @@ class WorkerPool:
         self.desired = 0
         self.workers: list[Worker] = []
         self.replacements = 0
+        # How drained workers ended: 0 drained in time, -SIGKILL when the drain timed out.
+        self.exit_codes: deque[tuple[str, int | None]] = deque(maxlen=100)
         self._launcher = launcher
         self._probe = probe
         self._allocate_port = allocate_port
@@ -185,8 +188,9 @@ class WorkerPool:
     async def _drain(self, worker: Worker) -> None:
         assert worker.process is not None
         # SIGTERM: the worker deregisters, the frontend stops routing to it, in-flight finishes.
-        await worker.process.stop(self._drain_timeout_s)
-        log.info("%s stopped", worker.name)
+        code = await worker.process.stop(self._drain_timeout_s)
+        self.exit_codes.append((worker.name, code))
+        log.info("%s stopped (exit %s)", worker.name, code)
 
     async def shutdown(self) -> None:
         """Stop every worker (SIGTERM, then SIGKILL after the drain timeout) and reap them."""
