@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from demo_common.net import free_port
-from demo_testing.stack import stack_settings
+from demo_testing.stack import restore_initial_layout, stack_settings
 from localcluster.background import BackgroundCluster
 from localcluster.cluster import LocalCluster
 
@@ -45,8 +45,15 @@ def moto_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    """A running local stack shared by the session's integration tests (dev layout)."""
+def shared_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """One running local stack for the session (dev layout); tests take it via `local_stack`."""
     runner = BackgroundCluster(stack_settings(tmp_path_factory.mktemp("local-stack")))
     with runner as cluster:
         yield cluster
+
+
+@pytest.fixture
+def local_stack(shared_stack: LocalCluster) -> LocalCluster:
+    """The shared stack, back in its initial layout: no test sees another's scaling or kills."""
+    restore_initial_layout(shared_stack)
+    return shared_stack
