@@ -150,10 +150,8 @@ def sse_usage(prompt: int, completion: int, cached: int | None = None) -> bytes:
 SSE_DONE = b"data: [DONE]\n\n"
 
 
-def write_tiny_corpus(
-    folder: Path, *, passage_words: int = 300, document_words: int = 800, documents: int = 3
-) -> Path:
-    """A small but valid corpus folder (the layout in CONTRACTS.md) for tests and smoke runs."""
+def write_tiny_corpus(folder: Path, *, passage_words: int = 300, document_words: int = 800) -> Path:
+    """A small but valid corpus folder (the layout in docs/contracts.md) for tests and smoke runs."""
     from demo_common.corpus import (
         COMPLETE_MARKER,
         DOCUMENTS_FILE,
@@ -181,7 +179,7 @@ def write_tiny_corpus(
     documents = [
         Document(id=f"d{i}", title=f"Document {i}", text=(t := words(f"doc{i}x", document_words)),
                  tokens=count_tokens(t), bucket=10000, source="generated")
-        for i in range(documents)
+        for i in range(3)
     ]  # fmt: skip
     prompts = [
         Prompt(id=f"q{i}", category="explain", text=(t := f"Explain topic {i} step by step."),

@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 from loadgen.clock import Clock, ns_to_s, s_to_ns
 from loadgen.engine.arrivals import PoissonArrivals
+from loadgen.engine.lanes import Lane, LaneRunner
+from loadgen.engine.monitor import LoopLagProbe, Ticker
 from loadgen.engine.ports import RecordSink, RequestSender
 from loadgen.engine.settings import EngineSettings
 from loadgen.errors import EngineStateError
@@ -51,42 +53,6 @@ REASON_STOPPED = "stopped"
 REASON_INTERNAL = "internal"
 
 
-class _Lane:
-    """One workload's arrivals, caps and counters."""
-
-    def __init__(self, workload: Workload, driver: WorkloadDriver) -> None:
-        self.workload = workload
-        self.driver = driver
-        self.arrivals: PoissonArrivals | None = None
-        self.wake = asyncio.Event()
-        self.active = 0  # arrivals being worked on (a conversation counts once)
-        self.in_flight = 0  # HTTP requests outstanding
-        self.queue: deque[int] = deque()  # intended instants of queued arrivals
-        self.loop_task: asyncio.Task[None] | None = None
-
-
-class _LaneRunner:
-    """The Runner a workload driver sees for one arrival."""
-
-    def __init__(self, engine: Engine, lane: _Lane) -> None:
-        self._engine = engine
-        self._lane = lane
-
-    def now_ns(self) -> int:
-        return self._engine.clock.now_ns()
-
-    @property
-    def stopping(self) -> bool:
-        return self._engine.state != "running"
-
-    async def pause_until(self, deadline_ns: int) -> bool:
-        await self._engine.clock.sleep_until(deadline_ns, self._engine._stop_event)
-        return not self.stopping
-
-    async def send(self, request: ChatRequest, intended_ns: int) -> RequestRecord:
-        return await self._engine._send(self._lane, request, intended_ns)
-
-
 class Engine:
     """Drives the workloads against one endpoint; see module docstring."""
 
@@ -106,7 +72,7 @@ class Engine:
         self.clock = clock
         self.settings = settings or EngineSettings()
         self._sender = sender
-        self._lanes = {w: _Lane(w, drivers[w]) for w in WORKLOADS}
+        self._lanes = {w: Lane(w, drivers[w]) for w in WORKLOADS}
         self._config = config
         self._slos = dict(slos)
         self._metrics = metrics
@@ -125,7 +91,7 @@ class Engine:
         self._started_at: datetime | None = None
         self._start_ns = 0
         self._history: list[dict[str, Any]] = []
-        self._loop_lags: deque[tuple[int, int]] = deque()  # (at_ns, lag_ns), last few seconds
+        self._lag_probe = LoopLagProbe(self.clock, self.settings.loop_probe_s)
         self._snapshot: LiveSnapshot | None = None
         self._hub = SnapshotHub()
         self.last_summary: dict[str, Any] | None = None
@@ -135,9 +101,11 @@ class Engine:
     async def __aenter__(self) -> Engine:
         self._stack = AsyncExitStack()
         self._tg = await self._stack.enter_async_context(asyncio.TaskGroup())
+        # The screens refresh at tick_s of wall time whatever the speed factor.
+        ticker = Ticker(self.clock, self.settings.tick_s * self.clock.speed, self._publish)
         self._monitors = [
-            self._tg.create_task(self._probe_loop_lag()),
-            self._tg.create_task(self._tick()),
+            self._tg.create_task(self._lag_probe.run()),
+            self._tg.create_task(ticker.run()),
         ]
         return self
 
@@ -237,7 +205,7 @@ class Engine:
                 self._metrics.target_rps.labels(w).set(self._config.rate_of(w))
 
     # ----- arrivals --------------------------------------------------------------------------
-    async def _arrival_loop(self, lane: _Lane) -> None:
+    async def _arrival_loop(self, lane: Lane) -> None:
         assert lane.arrivals is not None
         while self._state == "running":
             lane.wake.clear()
@@ -253,7 +221,7 @@ class Engine:
             self._session.add_arrival(lane.workload, now - intended)
             self._admit(lane, intended)
 
-    def _admit(self, lane: _Lane, intended_ns: int) -> None:
+    def _admit(self, lane: Lane, intended_ns: int) -> None:
         if lane.active < self._config.max_in_flight:
             self._launch(lane, intended_ns)
         elif self.settings.overflow == "queue" and len(lane.queue) < self.settings.queue_limit:
@@ -262,7 +230,7 @@ class Engine:
             reason = REASON_IN_FLIGHT_CAP if self.settings.overflow == "drop" else REASON_QUEUE_FULL
             self._dropped(lane.workload, intended_ns, reason)
 
-    def _launch(self, lane: _Lane, intended_ns: int) -> None:
+    def _launch(self, lane: Lane, intended_ns: int) -> None:
         assert self._tg is not None
         lane.active += 1
         self._live.add_dispatch(lane.workload, self.clock.now_ns())
@@ -276,13 +244,13 @@ class Engine:
         if not self._jobs:
             self._idle.set()
 
-    def _fill_from_queue(self, lane: _Lane) -> None:
+    def _fill_from_queue(self, lane: Lane) -> None:
         while lane.queue and lane.active < self._config.max_in_flight and self._state == "running":
             self._launch(lane, lane.queue.popleft())
 
-    async def _job(self, lane: _Lane, intended_ns: int) -> None:
+    async def _job(self, lane: Lane, intended_ns: int) -> None:
         try:
-            await lane.driver.run_arrival(_LaneRunner(self, lane), intended_ns)
+            await lane.driver.run_arrival(LaneRunner(self, lane), intended_ns)
         except Exception:  # task edge: a workload bug must not take the session down
             log.exception("%s arrival failed", lane.workload)
             self._record(self._synthetic(lane.workload, intended_ns, "error", REASON_INTERNAL))
@@ -290,7 +258,7 @@ class Engine:
             lane.active -= 1
             self._fill_from_queue(lane)
 
-    async def _send(self, lane: _Lane, request: ChatRequest, intended_ns: int) -> RequestRecord:
+    async def _send(self, lane: Lane, request: ChatRequest, intended_ns: int) -> RequestRecord:
         lane.in_flight += 1
         if self._metrics is not None:
             self._metrics.in_flight.labels(lane.workload).inc()
@@ -338,33 +306,16 @@ class Engine:
         for sink in self._sinks:
             sink.write(record)
 
-    # ----- monitors and views ----------------------------------------------------------------
-    async def _probe_loop_lag(self) -> None:
-        interval_ns = s_to_ns(self.settings.loop_probe_s)
-        keep_ns = s_to_ns(5.0)
-        while True:
-            due = self.clock.now_ns() + interval_ns
-            await self.clock.sleep_until(due)
-            now = self.clock.now_ns()
-            self._loop_lags.append((now, now - due))
-            while self._loop_lags and self._loop_lags[0][0] < now - keep_ns:
-                self._loop_lags.popleft()
-
-    async def _tick(self) -> None:
-        # The screens refresh at tick_s of wall time whatever the speed factor.
-        period_ns = s_to_ns(self.settings.tick_s * self.clock.speed)
-        next_ns = self.clock.now_ns() + period_ns
-        while True:
-            await self.clock.sleep_until(next_ns)
-            next_ns += period_ns
-            self._hub.publish(self.snapshot())
-            for sink in self._sinks:
-                sink.flush()
+    # ----- views ----------------------------------------------------------------------------
+    def _publish(self) -> None:
+        self._hub.publish(self.snapshot())
+        for sink in self._sinks:
+            sink.flush()
 
     def snapshot(self) -> LiveSnapshot:
         """The live window now (also refreshes the achieved-rate and health gauges)."""
         tally, span_s = self._live.tally(self.clock.now_ns())
-        loop_lag_ns = max((lag for _, lag in self._loop_lags), default=0)
+        loop_lag_ns = self._lag_probe.worst_ns()
         health = client_health(loop_lag_ns, tally, self.settings.saturation_lag_ms)
         snap = build_snapshot(
             at=datetime.now(UTC),

@@ -1,4 +1,4 @@
-"""Prometheus metrics of the load generator, on a per-app registry (names: CONTRACTS.md).
+"""Prometheus metrics of the load generator, on a per-app registry (latencies: registry.py).
 
 Histogram bucket edges include every SLO threshold exactly, so `le="<slo>"` buckets give the
 fraction of requests within the SLO without interpolation.
@@ -6,29 +6,16 @@ fraction of requests within the SLO without interpolation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from loadgen.metrics.registry import LATENCIES, TOKEN_KINDS
 from loadgen.records import REASON_OK, WORKLOADS, RequestRecord, Workload, turn_label
 from loadgen.scenario.models import Slo
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 TURN_LABELS = ("1", "2", "3", "4", "5+")
-
-TTFT_EDGES_S = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0,
-                1.5, 2.0, 2.5, 4.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0)  # fmt: skip
-ITL_EDGES_S = (0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035, 0.04, 0.045, 0.05, 0.055,
-               0.07, 0.08, 0.1, 0.125, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0)  # fmt: skip
-E2E_EDGES_S = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0,
-               90.0, 120.0, 180.0, 300.0)  # fmt: skip
-LAG_EDGES_S = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-               10.0, 30.0)  # fmt: skip
-
-
-def bucket_edges(base: Iterable[float], thresholds: Iterable[float]) -> tuple[float, ...]:
-    """Sorted, de-duplicated edges: `base` plus every threshold exactly."""
-    return tuple(sorted(set(base) | set(thresholds)))
 
 
 class LoadgenMetrics:
@@ -37,28 +24,17 @@ class LoadgenMetrics:
     def __init__(self, slos: Mapping[Workload, Slo], registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry(auto_describe=True)
         r = self.registry
-        ttft_edges = bucket_edges(TTFT_EDGES_S, (s.ttft_p95_s for s in slos.values()))
-        itl_edges = bucket_edges(ITL_EDGES_S, (s.itl_p95_s for s in slos.values()))
-        self.ttft = Histogram(
-            "loadgen_ttft_seconds", "Client-side time to first token (first content event)",
-            ["workload", "turn"], buckets=ttft_edges, registry=r,
-        )  # fmt: skip
-        self.ttst = Histogram(
-            "loadgen_ttst_seconds", "Time from the first to the second content event",
-            ["workload"], buckets=itl_edges, registry=r,
-        )  # fmt: skip
-        self.itl = Histogram(
-            "loadgen_itl_seconds", "Inter-token latency, one observation per token",
-            ["workload"], buckets=itl_edges, registry=r,
-        )  # fmt: skip
-        self.e2e = Histogram(
-            "loadgen_e2e_seconds", "Send to last content event",
-            ["workload"], buckets=E2E_EDGES_S, registry=r,
-        )  # fmt: skip
-        self.schedule_lag = Histogram(
-            "loadgen_schedule_lag_seconds", "Actual minus intended send time",
-            ["workload"], buckets=LAG_EDGES_S, registry=r,
-        )  # fmt: skip
+        # One histogram per registry latency; chat TTFT is also labelled by turn.
+        self.latency: dict[str, Histogram] = {
+            m.key: Histogram(
+                m.prometheus,
+                m.help,
+                ["workload", "turn"] if m.by_turn else ["workload"],
+                buckets=m.edges_s(slos.values()),
+                registry=r,
+            )
+            for m in LATENCIES
+        }
         self.requests = Counter(
             "loadgen_requests", "Requests by outcome (status ok|error|dropped)",
             ["workload", "status", "reason"], registry=r,
@@ -98,12 +74,14 @@ class LoadgenMetrics:
         for w in WORKLOADS:
             self.requests.labels(w, "ok", REASON_OK)
             self.requests.labels(w, "error", "timeout")
-            for kind in ("input", "output", "cached"):
+            for kind, _ in TOKEN_KINDS:
                 self.tokens.labels(w, kind)
-            for hist in (self.ttst, self.itl, self.e2e, self.schedule_lag):
-                hist.labels(w)
-            for turn in TURN_LABELS if w == "chat" else ("1",):
-                self.ttft.labels(w, turn)
+            for m in LATENCIES:
+                if not m.by_turn:
+                    self.latency[m.key].labels(w)
+                    continue
+                for turn in TURN_LABELS if w == "chat" else ("1",):
+                    self.latency[m.key].labels(w, turn)
             self.target_rps.labels(w).set(0)
             self.achieved_rps.labels(w).set(0)
             self.in_flight.labels(w).set(0)
@@ -119,26 +97,16 @@ class LoadgenMetrics:
         self.requests.labels(w, record.status, record.reason).inc()
         if record.status == "dropped":
             return
-        lag = record.schedule_lag_ns
-        if lag is not None:
-            self.schedule_lag.labels(w).observe(max(lag, 0) / 1e9)
-        if record.ttft_ns is not None:
-            turn = turn_label(record.turn) if w == "chat" else "1"
-            self.ttft.labels(w, turn).observe(record.ttft_ns / 1e9)
-        if record.ttst_ns is not None:
-            self.ttst.labels(w).observe(record.ttst_ns / 1e9)
-        if record.e2e_ns is not None:
-            self.e2e.labels(w).observe(record.e2e_ns / 1e9)
-        itl = self.itl.labels(w)
-        for itl_ns, tokens in record.itl_per_token_ns():
-            value = itl_ns / 1e9
-            for _ in range(tokens):
-                itl.observe(value)
-        for kind, count in (
-            ("input", record.input_tokens),
-            ("output", record.output_tokens),
-            ("cached", record.cached_tokens),
-        ):
+        turn = turn_label(record.turn) if w == "chat" else "1"
+        for m in LATENCIES:
+            child = (
+                self.latency[m.key].labels(w, turn) if m.by_turn else self.latency[m.key].labels(w)
+            )
+            for value_ns, weight in m.read_ns(record):
+                for _ in range(weight):
+                    child.observe(value_ns / 1e9)
+        for kind, read in TOKEN_KINDS:
+            count = read(record)
             if count:
                 self.tokens.labels(w, kind).inc(count)
 

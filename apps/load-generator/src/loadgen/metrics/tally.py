@@ -8,47 +8,37 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from loadgen.metrics.registry import LATENCIES, TOKEN_KINDS
 from loadgen.metrics.stats import LogHistogram
 from loadgen.records import WORKLOADS, RequestRecord, Workload, turn_label
 
 NS = 1e-9
+KIND_NAMES = tuple(kind for kind, _ in TOKEN_KINDS)
 
 
 class WorkloadTally:
-    """Latency histograms (seconds) and counts of one workload or one chat turn."""
+    """Latency histograms (seconds, one per registry latency) and counts of one workload/turn."""
 
     __slots__ = (
         "arrivals",
-        "cached_tokens",
         "dispatched",
         "dropped",
-        "e2e",
         "errors",
-        "input_tokens",
-        "itl",
-        "lag",
+        "latency",
         "ok",
-        "output_tokens",
         "reasons",
-        "ttft",
-        "ttst",
+        "tokens",
     )
 
     def __init__(self) -> None:
-        self.ttft = LogHistogram()
-        self.ttst = LogHistogram()
-        self.itl = LogHistogram()
-        self.e2e = LogHistogram()
-        self.lag = LogHistogram()
+        self.latency: dict[str, LogHistogram] = {m.key: LogHistogram() for m in LATENCIES}
+        self.tokens: dict[str, int] = dict.fromkeys(KIND_NAMES, 0)
         self.ok = 0
         self.errors = 0
         self.dropped = 0
         self.arrivals = 0
         self.dispatched = 0
         self.reasons: Counter[str] = Counter()
-        self.input_tokens = 0
-        self.output_tokens = 0
-        self.cached_tokens = 0
 
     def add_record(self, record: RequestRecord) -> None:
         if record.status == "dropped":
@@ -60,38 +50,28 @@ class WorkloadTally:
         else:
             self.errors += 1
             self.reasons[record.reason] += 1
-        for hist, value in (
-            (self.ttft, record.ttft_ns),
-            (self.ttst, record.ttst_ns),
-            (self.e2e, record.e2e_ns),
-            (self.lag, record.schedule_lag_ns),
-        ):
-            if value is not None:
-                hist.add(max(value, 0) * NS)
-        for itl_ns, tokens in record.itl_per_token_ns():
-            self.itl.add(itl_ns * NS, tokens)
-        self.input_tokens += record.input_tokens or 0
-        self.output_tokens += record.output_tokens or 0
-        self.cached_tokens += record.cached_tokens or 0
+        for metric in LATENCIES:
+            hist = self.latency[metric.key]
+            for value_ns, weight in metric.read_ns(record):
+                hist.add(value_ns * NS, weight)
+        for kind, read in TOKEN_KINDS:
+            self.tokens[kind] += read(record) or 0
 
     def merge(self, other: WorkloadTally) -> None:
-        for name in ("ttft", "ttst", "itl", "e2e", "lag"):
-            getattr(self, name).merge(getattr(other, name))
-        for name in (
-            "ok",
-            "errors",
-            "dropped",
-            "arrivals",
-            "dispatched",
-            "input_tokens",
-            "output_tokens",
-            "cached_tokens",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for key, hist in other.latency.items():
+            self.latency[key].merge(hist)
+        for kind, count in other.tokens.items():
+            self.tokens[kind] += count
+        self.ok += other.ok
+        self.errors += other.errors
+        self.dropped += other.dropped
+        self.arrivals += other.arrivals
+        self.dispatched += other.dispatched
         self.reasons.update(other.reasons)
 
     def to_dict(self, seconds: float | None = None) -> dict[str, Any]:
         """Percentiles in ms, counts, and (given the span in seconds) rates."""
+        input_tokens, cached_tokens = self.tokens["input"], self.tokens["cached"]
         out: dict[str, Any] = {
             "ok": self.ok,
             "errors": self.errors,
@@ -99,20 +79,16 @@ class WorkloadTally:
             "reasons": dict(self.reasons),
             "arrivals": self.arrivals,
             "dispatched": self.dispatched,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cached_tokens": self.cached_tokens,
-            "cache_hit_ratio": (
-                round(self.cached_tokens / self.input_tokens, 4) if self.input_tokens else None
-            ),
+            **{f"{kind}_tokens": count for kind, count in self.tokens.items()},
+            "cache_hit_ratio": round(cached_tokens / input_tokens, 4) if input_tokens else None,
         }
-        for name in ("ttft", "ttst", "itl", "e2e", "lag"):
-            out[f"{name}_ms"] = getattr(self, name).summary(scale=1000.0)
+        for key, hist in self.latency.items():
+            out[f"{key}_ms"] = hist.summary(scale=1000.0)
         if seconds is not None and seconds > 0:
             out["offered_rps"] = round(self.arrivals / seconds, 4)
             out["achieved_rps"] = round(self.dispatched / seconds, 4)
             out["completed_rps"] = round((self.ok + self.errors) / seconds, 4)
-            out["output_tokens_per_s"] = round(self.output_tokens / seconds, 2)
+            out["output_tokens_per_s"] = round(self.tokens["output"] / seconds, 2)
         return out
 
 
