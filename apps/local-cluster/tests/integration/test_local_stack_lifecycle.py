@@ -119,7 +119,7 @@ def test_missing_prometheus_and_bad_settings_are_one_line_errors(tmp_path: Path)
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "localcluster: invalid speed: Input should be greater than or equal to 0 (got '-3')"
+        "localcluster: invalid speed: Input should be greater than or equal to 0"
     )
 
 
