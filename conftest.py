@@ -45,15 +45,16 @@ def moto_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def shared_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    """One running local stack for the session (dev layout); tests take it via `local_stack`."""
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A running local stack shared by the session's integration tests (dev layout)."""
     runner = BackgroundCluster(stack_settings(tmp_path_factory.mktemp("local-stack")))
     with runner as cluster:
         yield cluster
 
 
-@pytest.fixture
-def local_stack(shared_stack: LocalCluster) -> LocalCluster:
-    """The shared stack, back in its initial layout: no test sees another's scaling or kills."""
-    restore_initial_layout(shared_stack)
-    return shared_stack
+@pytest.fixture(autouse=True)
+def _local_stack_in_its_initial_layout(request: pytest.FixtureRequest) -> None:
+    """Every test that uses the shared stack (directly or through a fixture) gets it in its
+    initial layout: no test sees another's scaling or killed workers."""
+    if "local_stack" in request.fixturenames:
+        restore_initial_layout(request.getfixturevalue("local_stack"))
