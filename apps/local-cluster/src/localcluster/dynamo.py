@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from localcluster.perfmodel import HardwareProfile
+from localcluster.perfmodel import HardwareProfile, Role
 from localcluster.settings import LocalClusterSettings, PoolName
 
 # In-flight requests move to another worker when theirs goes away (scale-in, crash): measured
@@ -70,14 +70,14 @@ def worker_argv(
     model_dir: Path,
     npz: Path,
 ) -> list[str]:
-    mode = "agg" if settings.serving == "aggregated" else pool
+    role: Role = "aggregated" if settings.serving == "aggregated" else pool
     return [
         sys.executable, "-m", "dynamo.mocker",
         "--model-path", str(model_dir), "--model-name", str(profile.model_name),
         "--endpoint", f"dyn://{namespace}.{COMPONENT[pool]}.generate",
-        "--disaggregation-mode", mode,
+        "--disaggregation-mode", "agg" if role == "aggregated" else pool,
         "--speedup-ratio", str(settings.speed),
-        *profile.mocker_args(npz, speedup_ratio=settings.speed),
+        *profile.mocker_args(npz, settings.speed, role),
         *planes(),
     ]  # fmt: skip
 
