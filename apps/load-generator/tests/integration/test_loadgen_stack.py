@@ -245,7 +245,10 @@ async def test_killed_worker_gives_counted_errors_and_load_goes_on(
         summary = await engine.stop()
     errors = [r for r in sender.records if r.status == "error" and r.reason != "cancelled"]
     assert errors, "killing the decode worker mid-stream produced no error"
-    assert {r.reason for r in errors} <= {"stream_error", "disconnect", "http_503", "http_500"}
+    # http_404: the dev layout's only decode worker is gone, and on a busy machine its
+    # replacement may register after the dead one's record expired: the model is unlisted.
+    expected = {"stream_error", "disconnect", "http_503", "http_500", "http_404"}
+    assert {r.reason for r in errors} <= expected
     counted = summary["workloads"]["reasoning"]["reasons"]
     assert sum(counted.get(r, 0) for r in {e.reason for e in errors}) == len(errors)
     assert recovered, "no successful request after the worker was replaced"
