@@ -17,6 +17,10 @@ POD_OWNERS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"}
 # Kubernetes cannot restrict these verbs by object name (the name is not known, or the verb
 # acts on a collection), so a rule granting them reaches every object of the kind: flagged too.
 NAMELESS_VERBS = {"create", "list", "watch", "deletecollection"}
+# Containers allowed to run as root, and the only capabilities they may add. The model cache's
+# init container gives the NFS share's model folder to uid 10001 (chown needs root); it still
+# drops everything else, cannot escalate and has a read-only root filesystem.
+ROOT_ALLOWED = {("Job gtc-demo-model-cache", "prepare-share"): {"CHOWN"}}
 
 
 def all_objects() -> list[dict[str, Any]]:
@@ -61,8 +65,12 @@ def pod_problems(owner: dict[str, Any]) -> list[str]:
         context = container.get("securityContext") or {}
         non_root = context.get("runAsNonRoot", pod_context.get("runAsNonRoot"))
         user = context.get("runAsUser", pod_context.get("runAsUser"))
-        if non_root is not True or user == 0:
+        allowed_caps = ROOT_ALLOWED.get((name, container["name"]))
+        if allowed_caps is None and (non_root is not True or user == 0):
             problems.append(f"{where}: not forced non-root")
+        added = set((context.get("capabilities") or {}).get("add") or [])
+        if added - (allowed_caps or set()):
+            problems.append(f"{where}: adds capabilities {sorted(added)}")
         if context.get("readOnlyRootFilesystem") is not True:
             problems.append(f"{where}: root filesystem writable")
         if context.get("allowPrivilegeEscalation") is not False:

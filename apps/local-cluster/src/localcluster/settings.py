@@ -31,6 +31,11 @@ LAYOUTS: dict[EnvName, Layout] = {
 }
 
 
+def reachable(host: str) -> str:
+    """An address to connect to for a listen address (the wildcard means this machine)."""
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+
+
 def _env(name: str) -> dict[str, JsonValue]:
     """The field's environment twin (the CLI derives its flags and env reads from the fields)."""
     return {"env": name}

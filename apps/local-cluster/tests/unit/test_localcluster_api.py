@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from demo_testing.openapi import NON_FINITE, numeric_inputs
 from localcluster.cli import add_cluster_arguments, cluster_settings
 from localcluster.cluster import LocalCluster
 from localcluster.control_api import (
@@ -149,3 +150,28 @@ def test_control_api_stays_on_loopback_when_the_rest_is_opened() -> None:
     assert asked.control_host == "10.1.2.3"
     cluster = LocalCluster(opened)
     assert cluster.control_url == "http://127.0.0.1:8090"
+
+
+def test_every_numeric_input_refuses_nan_and_infinity_naming_the_field(
+    api: tuple[TestClient, RecordingController],
+) -> None:
+    """Each numeric input of the pool API (from its OpenAPI document, so a new one is covered
+    without editing this test) answers 422 naming it for NaN and ±Infinity, and changes nothing."""
+    client, controller = api
+    inputs = numeric_inputs(client.get("/openapi.json").json())
+    assert {i.field for i in inputs} >= {("replicas",), ("index",)}
+    failures = []
+    for numeric in inputs:
+        for value in NON_FINITE:
+            response = client.request(
+                numeric.method,
+                numeric.url(value, {"pool": "decode"}),
+                content=numeric.body(value),
+                headers={"Content-Type": "application/json"},
+            )
+            if response.status_code != 422 or response.json().get("field") != ".".join(
+                numeric.field
+            ):
+                failures.append(f"{numeric.id}={value}: {response.status_code} {response.text}")
+    assert failures == []
+    assert controller.calls == []
