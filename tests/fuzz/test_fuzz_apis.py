@@ -25,12 +25,15 @@ from schemathesis import Case, GenerationMode
 
 from demo_common.corpus import load_corpus
 from demo_common.net import free_port
+from demo_testing.controller import FakeScaler
 from demo_testing.doubles import write_tiny_corpus
 from loadgen.api import create_app
 from loadgen.api.guard import PresenterGuard
 from loadgen.clock import MonotonicClock
+from loadgen.controller.store import MemoryStateStore
 from loadgen.records import ChatRequest, RequestRecord
 from loadgen.scenario import load_demo_script
+from loadgen.scenario_runtime import ScenarioPorts
 from loadgen.settings import Settings
 from localcluster.cluster import LocalCluster
 
@@ -74,6 +77,8 @@ def loadgen_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         presenter_token=TOKEN,
         sender=QuickSender(clock),
         clock=clock,
+        # The scenario controller on a fake scaler: the scenario and pool routes are fuzzed too.
+        scenario_ports=ScenarioPorts(scaler=FakeScaler(clock), store=MemoryStateStore()),
     )
     # Invalid inputs include the Authorization header: without a limit the fuzzer would lock
     # itself out (the limit is tested on its own in test_security.py).
@@ -134,7 +139,12 @@ def fuzz(
 
 def loadgen_state(http: httpx.Client) -> Any:
     status = http.get("/api/status").json()
-    return status["state"], status["config"], status["active_preset"]
+    scenario = http.get("/api/scenario").json()
+    pools = http.get("/api/pools").json()
+    # In auto mode the script itself scales the pools on its schedule: not a request's doing.
+    desired = {name: pool["desired"] for name, pool in pools["pools"].items()}
+    return (status["state"], status["config"], status["active_preset"], scenario["mode"],
+            None if scenario["mode"] == "auto" else desired)  # fmt: skip
 
 
 def test_fuzz_the_load_generator_api(loadgen_url: str) -> None:
@@ -142,6 +152,7 @@ def test_fuzz_the_load_generator_api(loadgen_url: str) -> None:
     assert {"200", "422"} <= set(seen), seen
     # It kept working: a valid session can still run and stop.
     with httpx.Client(base_url=loadgen_url, headers=AUTH, timeout=30) as http:
+        assert http.post("/api/scenario/manual").status_code == 200  # the fuzzer may leave auto
         if http.get("/api/status").json()["state"] == "running":
             assert http.post("/api/workload/stop").status_code == 200
         assert http.post("/api/workload/start").status_code == 200
