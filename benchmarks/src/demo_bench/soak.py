@@ -163,6 +163,7 @@ class Soak:
             healthy = http.get("/healthz").status_code == 200
         return {
             "mode": mode, "wall_s": round(wall_s, 1), "speed": args.speed,
+            "layout": "prod" if self.auto else "dev",
             "booth_hours": round(BOOTH_HOURS * args.hours_fraction, 2),
             "load_scale": args.load_scale, "summary": session,
             "unaccounted": unaccounted(session) if session else ["no session summary"],

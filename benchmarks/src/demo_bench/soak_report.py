@@ -132,7 +132,8 @@ def write_report(result: dict[str, Any], out: Path) -> bool:
         f"- booth time played: {result['booth_hours']} h at SPEED {result['speed']:g} "
         f"= {result['wall_s'] / 60:.1f} min of wall time",
         f"- load: every preset's rps x {result['load_scale']} (so the wall-clock request rate "
-        f"is preset rps x SPEED x scale); stack: dev layout, migration on",
+        f"is preset rps x SPEED x scale); stack: {result.get('layout', 'dev')} layout, "
+        "migration on",
         f"- presets played: {result['presets_played']}; totals: {result['totals']}",
         "", "| check | result |", "|---|---|",
         *[f"| {name} | {'pass' if ok else 'FAIL'} |" for name, ok in verdicts.items()],
