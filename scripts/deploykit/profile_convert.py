@@ -149,18 +149,20 @@ class BandCheck:
 
 
 def band_checks(tables: dict[str, FloatArray], tolerance: float = 0.3) -> list[BandCheck]:
-    """Compare with the 70B/H200 figures of calibration.md the local profile is fitted to."""
-    from localcluster.perfmodel.calibration import Kind, h200_70b_observations
+    """Compare with the H200 70B physics band of calibration.md (floor..torch per point): the
+    band the local profile lies in (docs/calibration.md)."""
+    from localcluster.perfmodel.measurements import H200_70B_DECODE, H200_70B_PREFILL
 
-    checks = []
-    for obs in h200_70b_observations():
-        if obs.kind is Kind.PREFILL:
-            value = prefill_ms(tables, obs.new_tokens)
-        elif obs.kind is Kind.ITL:
-            value = itl_ms(tables, obs.batch, obs.context)
-        else:
-            continue  # composite figures (TTFT incl. transfer, throughput): not one table
-        checks.append(BandCheck(f"{obs.source}: {obs.figure}", obs.low, obs.high, value, tolerance))
+    checks = [
+        BandCheck(f"prefill ISL {p.isl}", p.floor_ms, p.torch_ms,
+                  prefill_ms(tables, p.isl), tolerance)
+        for p in H200_70B_PREFILL
+    ]  # fmt: skip
+    checks += [
+        BandCheck(f"decode step {d.batch} x {d.context}", d.floor_ms, d.torch_ms,
+                  itl_ms(tables, d.batch, d.context), tolerance)
+        for d in H200_70B_DECODE
+    ]  # fmt: skip
     return checks
 
 

@@ -109,7 +109,7 @@ class Settings(BaseSettings, EngineSettings):
     # One place for the DGDSA version: the one k8s/dynamo's manifests use (1.6.x also serves
     # v1beta1 and prefers it; reading without a version would get the preferred one).
     dgdsa_api_version: Literal["v1alpha1", "v1beta1"] = Field(
-        default="v1alpha1", description="API version of the DGD scaling adapters"
+        default="v1beta1", description="API version of the DGD scaling adapters"
     )
     # The scenario controller (issue 11): where it keeps its mode, and its mode at first start.
     scenario_state_file: Path = Field(
