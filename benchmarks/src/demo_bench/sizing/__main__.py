@@ -106,15 +106,28 @@ def size_preset(
             ("decode", need.decode_workers_at_full_batch, layout.decode),
         ):
             target = best.prefill if pool_name == "prefill" else best.decode
-            line = f"- {pool_name}: needs {target} (layout default {now})"
+            line = (
+                f"- {pool_name}: needs {target} (layout default {now}); load "
+                f"{load:.2f} = {load / now:.0%} of {now}, {load / target:.0%} of {target}"
+            )
             if target > now:
                 drain = drain_s(load, now, target, start)
-                drained = "never" if drain is None else f"in {drain:.0f} s"
                 line += (
-                    f"; scale-out ready {start:.0f} s after it is issued: issue it {start:.0f} s "
-                    f"before the load starts, or the backlog built meanwhile drains {drained} "
-                    "after the workers are ready"
+                    f". A new worker serves {start:.0f} s after the scale-out is issued: issue "
+                    f"it {start:.0f} s before this load arrives"
                 )
+                if drain is None:
+                    line += f"; {target} workers cannot clear a backlog"
+                elif drain > 0:
+                    line += (
+                        f", or give the phase {start:.0f} s + {drain:.0f} s (backlog drain) "
+                        "after the scale-out for the recovery to show"
+                    )
+                else:
+                    line += (
+                        f", or give the phase {start:.0f} s after the scale-out plus the time "
+                        f"the queue built near saturation takes to clear"
+                    )
             lines.append(line + ".")
     lines.append("")
     record = {
