@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -80,7 +81,7 @@ def test_bad_script_names_file_and_field(old: str, new: str, field: str) -> None
     with pytest.raises(ScenarioError) as info:
         parse_demo_script(edited(old, new), "demo.yaml")
     message = str(info.value)
-    assert message.startswith("demo.yaml: ")
+    assert re.match(r"demo\.yaml:\d+: ", message)  # file and line
     assert f"'{field}" in message
 
 
