@@ -30,7 +30,7 @@ system-deps: ## Install the Debian packages the local stack needs (prometheus)
 lint: install ## ruff (lint + format check) and mypy strict
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy apps/load-generator/src apps/corpus-curator/src libs/demo-common/src
+	$(RUN) mypy apps/load-generator/src apps/corpus-curator/src libs/demo-common/src observability/src
 	MYPYPATH=scripts $(RUN) mypy -p deploykit
 
 .PHONY: fmt

@@ -19,6 +19,7 @@ from types import TracebackType
 import aiohttp
 import uvicorn
 
+from demo_observability.paths import rules_file
 from loadgen.localcluster.control_api import (
     ClusterStatus,
     GpuSlots,
@@ -205,6 +206,7 @@ class LocalCluster:
                 extra_targets=s.extra_scrape_targets,
                 targets_dir=targets_dir,
                 scrape_interval_s=s.scrape_interval_s,
+                rule_files=[rules_file()],
             ),
         )
         self._prometheus = ChildProcess(

@@ -23,6 +23,7 @@ def prometheus_config(
     extra_targets: Iterable[str],
     targets_dir: Path,
     scrape_interval_s: float,
+    rule_files: Iterable[Path] = (),
 ) -> dict[str, object]:
     interval = f"{max(1, round(scrape_interval_s * 1000))}ms"
     jobs: list[dict[str, object]] = [
@@ -38,10 +39,14 @@ def prometheus_config(
     extra = list(extra_targets)
     if extra:
         jobs.append({"job_name": "loadgen", "static_configs": [{"targets": extra}]})
-    return {
+    config: dict[str, object] = {
         "global": {"scrape_interval": interval, "evaluation_interval": interval},
         "scrape_configs": jobs,
     }
+    rules = [str(path) for path in rule_files]
+    if rules:  # the recording rules the cluster's Prometheus runs too (observability/rules)
+        config["rule_files"] = rules
+    return config
 
 
 def write_prometheus_config(path: Path, config: dict[str, object]) -> Path:

@@ -1,0 +1,54 @@
+"""Where each metric exists: the ONE place that says which queries the live check may skip.
+
+Every other expression in the dashboards, rules and ScaledObjects must return data on the local
+stack under load (tests/observability/test_live_queries.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Only in the cluster: no GPU, no dcgm-exporter on the local stack.
+CLUSTER_ONLY_METRICS: dict[str, str] = {
+    "DCGM_FI_DEV_GPU_UTIL": "dcgm-exporter (GPU nodes only)",
+    "DCGM_FI_PROF_NVLINK_TX_BYTES": "dcgm-exporter DCP profile (GPU nodes only)",
+    "DCGM_FI_PROF_NVLINK_RX_BYTES": "dcgm-exporter DCP profile (GPU nodes only)",
+}
+
+# Only on the local stack: the pool supervisor's own view (the cluster has scaling adapters).
+LOCAL_ONLY_METRICS: dict[str, str] = {
+    "localcluster_pool_replicas": "the local stack's pool supervisor",
+}
+
+# Exported by the scenario controller (issue 11), not yet on main: the live check asserts these
+# are still EMPTY, so the day they land the test says to move them into the checked set.
+PENDING_CONTROLLER_METRICS: dict[str, str] = {
+    "loadgen_scenario_phase_info": "scenario controller (issue 11)",
+    "loadgen_scenario_phase_changes_total": "scenario controller (issue 11)",
+    "loadgen_scenario_scale_events_total": "scenario controller (issue 11)",
+    "loadgen_pool_replicas": "scenario controller (issue 11)",
+    "loadgen_gpu_budget": "scenario controller (issue 11)",
+    "loadgen_keda_paused": "scenario controller (issue 11)",
+}
+
+CLUSTER_ONLY_NOTE = "Cluster only"
+LOCAL_ONLY_NOTE = "Local stack only"
+
+_NAME = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
+
+
+def metric_names(expr: str) -> set[str]:
+    """Identifiers in an expression (a superset of its metric names; enough for lookups)."""
+    return set(_NAME.findall(expr))
+
+
+def cluster_only(expr: str) -> bool:
+    return bool(metric_names(expr) & CLUSTER_ONLY_METRICS.keys())
+
+
+def local_only(expr: str) -> bool:
+    return bool(metric_names(expr) & LOCAL_ONLY_METRICS.keys())
+
+
+def pending_controller(expr: str) -> bool:
+    return bool(metric_names(expr) & PENDING_CONTROLLER_METRICS.keys())
