@@ -95,7 +95,7 @@ def start_demo(workdir: Path, corpus: Path, preset: str) -> LiveDemo:
     )  # fmt: skip
     demo = LiveDemo(process, ports, token, log)
     deadline = time.monotonic() + 180
-    while "Ctrl-C" not in log.read_text():
+    while "Ctrl-C" not in log.read_text().partition("presenter token")[2]:  # the app's banner
         if process.poll() is not None or time.monotonic() > deadline:
             stop_demo(demo)
             raise AssertionError(f"loadgen demo did not come up:\n{log.read_text()[-3000:]}")

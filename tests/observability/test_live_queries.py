@@ -31,7 +31,7 @@ from demo_observability import rules as r
 from demo_observability.catalogue import Expression, all_expressions, load_dashboards
 from demo_observability.promapi import PrometheusAPI
 from demo_observability.render import render_dashboard
-from loadgen.testing import write_tiny_corpus
+from demo_testing.doubles import write_tiny_corpus
 
 pytestmark = pytest.mark.integration
 

@@ -23,12 +23,13 @@ from pydantic import ValidationError
 
 from demo_common.corpus import Corpus, CorpusError, load_corpus
 from demo_common.objectstore import S3Settings
+from demo_common.signals import install_shutdown_signals
+from loadgen.adapters.local_stack import LocalStackError, local_stack_process
 from loadgen.api import create_app
 from loadgen.errors import ConfigError, LoadgenError, WorkloadDataError
 from loadgen.runtime import check_data, settle_heap
 from loadgen.scenario import DemoScript, load_demo_script
 from loadgen.settings import Settings
-from loadgen.signals import install_shutdown_signals
 
 DEMO_SUMMARY_DIR = Path("build/sessions")
 
@@ -45,6 +46,7 @@ _SETTINGS_FLAGS = {
     "request_log": "request_log",
     "summary_dir": "summary_dir",
     "seed": "seed",
+    "speed": "speed",
     "overflow": "overflow",
     "drain_s": "drain_s",
     "ui_dir": "ui_dir",
@@ -64,22 +66,30 @@ def _add_app_arguments(parser: argparse.ArgumentParser, *, with_host: bool) -> N
     parser.add_argument("--request-log", type=Path, help="JSONL per request (LOADGEN_REQUEST_LOG)")
     parser.add_argument("--summary-dir", type=Path, help="JSON summary per session")
     parser.add_argument("--seed", type=int, help="seed of arrivals and content (LOADGEN_SEED)")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        help="demo seconds per wall second (LOADGEN_SPEED; `demo`: also the stack's, env SPEED)",
+    )
     parser.add_argument("--overflow", choices=["drop", "queue"], help="over the in-flight cap")
     parser.add_argument("--drain-s", type=float, help="stop: drain bound in seconds")
     parser.add_argument("--ui-dir", type=Path, help="UI build folder (LOADGEN_UI_DIR)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from loadgen.localcluster.cli import add_cluster_arguments
-
     parser = argparse.ArgumentParser(prog="loadgen", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the app against an OpenAI-compatible endpoint")
     serve.add_argument("--endpoint", help="base URL without /v1 (LOADGEN_ENDPOINT_URL)")
     serve.add_argument("--model", help="model name (LOADGEN_MODEL)")
     _add_app_arguments(serve, with_host=True)
-    demo = sub.add_parser("demo", help="start the local stack, then the app against it")
-    add_cluster_arguments(demo)
+    demo = sub.add_parser(
+        "demo",
+        help="start the local stack, then the app against it; flags it does not know "
+        "(--frontend-port, --serving, ...: `localcluster up --help`) go to the stack",
+    )
+    demo.add_argument("--env", choices=["prod", "dev"], help="layout (env: ENV; default prod)")
+    demo.add_argument("--host", help="address the stack and the app listen on (env: DEMO_HOST)")
     _add_app_arguments(demo, with_host=False)
     return parser
 
@@ -188,32 +198,26 @@ async def _serve(settings: Settings, environ: Mapping[str, str]) -> None:
     await serve_app(settings, script, corpus, install_shutdown_signals(), banner="")
 
 
-async def _demo(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
-    from loadgen.localcluster import LocalCluster
-    from loadgen.localcluster.cli import cluster_settings
-
-    settings = app_settings(args)
-    cluster_conf = cluster_settings(
-        args, environ, extra_scrape_targets=[f"{_scrape_host(settings.host)}:{settings.port}"]
-    )
+async def _demo(
+    args: argparse.Namespace, stack_argv: list[str], environ: Mapping[str, str]
+) -> None:
+    host = args.host or environ.get("DEMO_HOST") or "127.0.0.1"
+    # One demo clock: the app runs at the stack's speed factor (flag, else SPEED, else 1).
+    speed = args.speed if args.speed is not None else environ.get("SPEED") or 1.0
+    settings = app_settings(args, host=host, speed=speed)
     settings = app_settings(
-        args,
-        host=cluster_conf.host,
-        summary_dir=settings.summary_dir or DEMO_SUMMARY_DIR,
+        args, host=host, speed=speed, summary_dir=settings.summary_dir or DEMO_SUMMARY_DIR
     )
     script, corpus = load_data(settings, environ)  # fail fast, before processes start
     stop = install_shutdown_signals()
-    async with LocalCluster(cluster_conf) as cluster:
+    forwarded = [*stack_argv, "--host", host]
+    forwarded += ["--scrape-target", f"{_scrape_host(host)}:{settings.port}"]
+    forwarded += [f"--speed={settings.speed:g}"] + ([f"--env={args.env}"] if args.env else [])
+    async with local_stack_process(forwarded) as stack:
         settings = settings.model_copy(
-            update={"endpoint_url": cluster.frontend_url, "model": cluster.model_name}
+            update={"endpoint_url": stack.frontend_url, "model": stack.model_name}
         )
-        banner = (
-            f"local stack (ENV={cluster_conf.env}, speed {cluster_conf.speed:g}):\n"
-            f"  Dynamo frontend  {cluster.frontend_url}/v1/chat/completions\n"
-            f"  Prometheus       {cluster.prometheus_url}\n"
-            f"  pool control     {cluster.control_url}/pools\n"
-        )
-        await serve_app(settings, script, corpus, stop, banner)
+        await serve_app(settings, script, corpus, stop, banner="")
 
 
 def _scrape_host(host: str) -> str:
@@ -221,7 +225,10 @@ def _scrape_host(host: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, stack_argv = parser.parse_known_args(argv)
+    if stack_argv and args.command != "demo":
+        parser.error(f"unrecognized arguments: {' '.join(stack_argv)}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     environ = dict(os.environ)
     try:
@@ -230,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "serve":
                 runner.run(_serve(app_settings(args), environ))
             else:
-                runner.run(_demo(args, environ))
+                runner.run(_demo(args, stack_argv, environ))
     except ValidationError as exc:
         print(f"loadgen: {validation_message(exc)}", file=sys.stderr)
         return 2
@@ -239,6 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except LocalStackError as exc:
+        print(f"loadgen: {exc}", file=sys.stderr)
+        return 2 if exc.exit_code == 2 else 1  # 2: the stack refused its flags
     except LoadgenError as exc:
         print(f"loadgen: {exc}", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from loadgen.config import EngineSettings
+from loadgen.engine.settings import EngineSettings
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "token", "presenter"}
 DEFAULT_MODEL = "meta-llama/Llama-3.1-70B-Instruct"
@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     preset: str = Field(default="baseline", description="preset whose config applies at start")
     autostart: bool = Field(default=False, description="start the load when the app starts")
     seed: int = 0
+    speed: float = Field(
+        default=1.0,
+        gt=0,
+        le=1000,
+        description="demo seconds per wall second: arrivals, think times, windows and phases run "
+        "this much faster, and every time is reported in demo time (match the stack's SPEED)",
+    )
     overflow: Literal["drop", "queue"] = "drop"
     queue_limit: int = Field(default=1000, ge=0)
     drain_s: float = Field(default=5.0, ge=0, le=600)

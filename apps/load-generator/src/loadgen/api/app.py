@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from demo_common.corpus import Corpus, load_corpus
 from loadgen.api.routes import conversations, events, health, presets, status, workload
 from loadgen.clock import Clock
-from loadgen.ports import RequestSender
+from loadgen.engine.ports import RequestSender
 from loadgen.runtime import open_runtime
 from loadgen.scenario import load_demo_script
 from loadgen.scenario.models import DemoScript

@@ -17,7 +17,11 @@ from typing import Any
 
 import orjson
 
-from loadgen.client.records import (
+from loadgen.client.sse import SSEFormatError, SSEParser
+from loadgen.client.transport import Transport
+from loadgen.clock import Clock, MonotonicClock
+from loadgen.errors import TransportConnectError, TransportDisconnected, TransportTimeout
+from loadgen.records import (
     REASON_CONNECT,
     REASON_DISCONNECT,
     REASON_EMPTY,
@@ -28,10 +32,6 @@ from loadgen.client.records import (
     ChatRequest,
     RequestRecord,
 )
-from loadgen.client.sse import SSEFormatError, SSEParser
-from loadgen.client.transport import Transport
-from loadgen.clock import Clock, MonotonicClock
-from loadgen.errors import TransportConnectError, TransportDisconnected, TransportTimeout
 
 TokenCounter = Callable[[str], int]
 ERROR_BODY_LIMIT = 2048
