@@ -45,7 +45,7 @@ PROMPT_TOKENS = 'sum(dynamo_component_router_input_sequence_tokens_sum{phase="pr
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveDemo]:
     work = tmp_path_factory.mktemp("live-obs")
-    running = start_demo(work, write_tiny_corpus(work / "corpus"), preset="full-load")
+    running = start_demo(work, write_tiny_corpus(work / "corpus"), preset="baseline")
     try:
         yield running
     finally:

@@ -46,7 +46,9 @@ def _dashed(panel: dict[str, Any]) -> re.Pattern[str] | None:
 
 
 def _note(ax: Any, text: str) -> None:
-    ax.text(0.5, 0.5, text, ha="center", va="center", color=MUTED, fontsize=13,
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.text(0.5, 0.5, text, ha="center", va="center", color=MUTED, fontsize=11,
             transform=ax.transAxes, wrap=True)  # fmt: skip
 
 
@@ -68,15 +70,26 @@ def render_dashboard(
     drawn: dict[str, int] = {}
     for panel in panels:
         g = panel["gridPos"]
-        pad = 0.004
+        pad = 0.003
         left, width = g["x"] / 24 + pad, g["w"] / 24 - 2 * pad
         height = g["h"] / rows * top - 2 * pad
         bottom = top - (g["y"] + g["h"]) / rows * top + pad
-        ax = fig.add_axes((left, bottom, width, height), facecolor=PANEL)
-        for spine in ax.spines.values():
+        frame = fig.add_axes((left, bottom, width, height), facecolor=PANEL)
+        frame.set_xticks([])
+        frame.set_yticks([])
+        for spine in frame.spines.values():
             spine.set_color("#2c3235")
+        title_h = 0.032
+        frame.text(0.01, 1 - title_h / height / 2, panel["title"], color=TEXT, fontsize=12,
+                   va="center", transform=frame.transAxes)  # fmt: skip
+        if panel["type"] == "stat":
+            inner = (left, bottom, width, height - title_h)
+        else:  # room for tick labels on the left and below
+            inner = (left + 0.028, bottom + 0.03, width - 0.034, height - title_h - 0.035)
+        ax = fig.add_axes(inner, facecolor=PANEL)
+        for spine in ax.spines.values():
+            spine.set_color("#2c3235" if panel["type"] != "stat" else PANEL)
         ax.tick_params(colors=MUTED, labelsize=9)
-        ax.set_title(panel["title"], color=TEXT, fontsize=12, loc="left", pad=4)
         drawn[panel["title"]] = _draw(ax, panel, api, start_s, end_s, step_s)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, facecolor=BACKGROUND)
@@ -135,9 +148,9 @@ def _draw(ax: Any, panel: dict[str, Any], api: PrometheusAPI, start_s: float, en
 
 def _why_empty(exprs: list[str]) -> str:
     if any(cluster_only(e) for e in exprs):
-        return "cluster only (dcgm-exporter on the GPU nodes)"
+        return "cluster only\n(dcgm-exporter on the GPU nodes)"
     if any(pending_controller(e) for e in exprs):
-        return "no data here yet: scenario controller metrics (issue 11)"
+        return "scenario controller\nmetrics (issue 11)\nnot on this branch yet"
     return "no data"
 
 
