@@ -12,6 +12,7 @@ from grafana_foundation_sdk.models import dashboard as dash
 
 from demo_observability import rules as r
 from demo_observability.panels import (
+    SPEED_NOTE,
     Grid,
     Q,
     annotation,
@@ -95,7 +96,7 @@ def build() -> dict[str, Any]:
         ),
         stat(
             "Output tokens/s",
-            "Tokens streamed by the Dynamo frontend per second (last minute).",
+            f"Tokens streamed by the Dynamo frontend per second (last minute). {SPEED_NOTE}",
             [Q(r.OUTPUT_TOKENS_RATE, "tokens/s")],
             Grid(21, top, 3, 5),
             unit="short",
@@ -185,7 +186,7 @@ def build() -> dict[str, Any]:
         ),
         timeseries(
             "Output tokens/s",
-            "Tokens streamed by the Dynamo frontend per second.",
+            f"Tokens streamed by the Dynamo frontend per second. {SPEED_NOTE}",
             [Q(r.OUTPUT_TOKENS_RATE, "tokens/s")],
             Grid(16, bottom, 8, 7),
             unit="short",

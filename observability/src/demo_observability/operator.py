@@ -9,7 +9,14 @@ from grafana_foundation_sdk.models import dashboard as dash
 
 from demo_observability import rules as r
 from demo_observability.audience import event_annotations
-from demo_observability.panels import Grid, Q, as_json, datasource_variable, timeseries
+from demo_observability.panels import (
+    SPEED_NOTE,
+    Grid,
+    Q,
+    as_json,
+    datasource_variable,
+    timeseries,
+)
 
 UID = "gtc-demo-operator"
 W = r.WINDOW
@@ -22,7 +29,7 @@ def build() -> dict[str, Any]:
             "Frontend: measured inside the Dynamo frontend (router, prefill, KV transfer, first "
             "decode step). Client: the load generator's send-to-first-token. The gap is HTTP, "
             "network and streaming overhead. Dynamo's TTFT buckets are ~2x apart, so its p95 "
-            "is coarse.",
+            f"is coarse. {SPEED_NOTE}",
             [
                 Q(
                     "histogram_quantile(0.95, sum by (le) "

@@ -23,6 +23,12 @@ from demo_observability.scope import (
 )
 
 DATASOURCE = dash.DataSourceRef(type_val="prometheus", uid="${datasource}")
+# The load generator reports demo time (wall x SPEED); Dynamo and Prometheus's rate() use wall
+# time. The booth runs SPEED=1, where both agree.
+SPEED_NOTE = (
+    "On the local stack at SPEED > 1, Dynamo's numbers and per-second rates are in wall time: "
+    "latencies are 1/SPEED and rates SPEED times the real-hardware equivalent."
+)
 
 
 @dataclass(frozen=True)
