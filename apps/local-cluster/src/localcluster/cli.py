@@ -12,49 +12,25 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 
+from demo_common.cli import add_model_flags, given_flags
 from demo_common.signals import install_shutdown_signals
+from demo_common.validation import one_line
 from localcluster.cluster import LocalCluster
 from localcluster.errors import LocalClusterError
 from localcluster.settings import LocalClusterSettings
 
-# Every flag's environment twin, read here and nowhere else.
-ENV_VARS = {
-    "env": "ENV",
-    "serving": "DEMO_SERVING",
-    "speed": "SPEED",
-    "host": "DEMO_HOST",
-    "frontend_port": "DEMO_FRONTEND_PORT",
-    "prometheus_port": "DEMO_PROMETHEUS_PORT",
-    "control_port": "DEMO_CONTROL_PORT",
-    "workdir": "DEMO_WORKDIR",
-    "readiness_delay_s": "DEMO_READINESS_DELAY_S",
-    "migration_limit": "DEMO_MIGRATION_LIMIT",
-    "extra_scrape_targets": "DEMO_SCRAPE_TARGETS",
-}
+
+def env_name(name: str, field: FieldInfo) -> str | None:
+    """A settings field's environment twin, declared with the field."""
+    extra = field.json_schema_extra
+    env = extra.get("env") if isinstance(extra, dict) else None
+    return env if isinstance(env, str) else None
 
 
 def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env", choices=["prod", "dev"], help="layout (env: ENV; default prod)")
-    parser.add_argument("--speed", type=float, help="speed factor (env: SPEED; default 1)")
-    parser.add_argument(
-        "--serving",
-        choices=["disaggregated", "aggregated"],
-        help="aggregated = the baseline without disaggregation (env: DEMO_SERVING)",
-    )
-    parser.add_argument("--host", help="address to listen on (env: DEMO_HOST)")
-    parser.add_argument("--frontend-port", type=int, help="env: DEMO_FRONTEND_PORT (8000)")
-    parser.add_argument("--prometheus-port", type=int, help="env: DEMO_PROMETHEUS_PORT (9090)")
-    parser.add_argument("--control-port", type=int, help="env: DEMO_CONTROL_PORT (8090)")
-    parser.add_argument("--workdir", help="logs and data (env: DEMO_WORKDIR; default a temp dir)")
-    parser.add_argument("--readiness-delay-s", type=float, help="env: DEMO_READINESS_DELAY_S")
-    parser.add_argument("--migration-limit", type=int, help="env: DEMO_MIGRATION_LIMIT")
-    parser.add_argument(
-        "--scrape-target",
-        dest="extra_scrape_targets",
-        action="append",
-        help="host:port Prometheus also scrapes, repeatable (env: DEMO_SCRAPE_TARGETS, a,b)",
-    )
+    add_model_flags(parser, LocalClusterSettings, env_name=env_name)
     parser.add_argument(
         "--ready-file",
         type=Path,
@@ -67,20 +43,13 @@ def cluster_settings(
 ) -> LocalClusterSettings:
     """Flags win over env vars, env vars over defaults; raises ValidationError on bad values."""
     values: dict[str, object] = {}
-    for field, var in ENV_VARS.items():
-        flag = getattr(args, field, None)
-        if flag is not None:
-            values[field] = flag
-        elif environ.get(var):
-            value = environ[var]
-            values[field] = value.split(",") if field == "extra_scrape_targets" else value
+    for name, field in LocalClusterSettings.model_fields.items():
+        env = env_name(name, field)
+        if env and environ.get(env):
+            value = environ[env]
+            values[name] = value.split(",") if name == "extra_scrape_targets" else value
+    values.update(given_flags(args, LocalClusterSettings))
     return LocalClusterSettings.model_validate({**values, **extra})
-
-
-def validation_message(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "settings"
-    return f"invalid {field}: {first['msg']} (got {first.get('input')!r})"
 
 
 def write_ready_file(path: Path, cluster: LocalCluster) -> None:
@@ -125,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = cluster_settings(args, os.environ)
         asyncio.run(_run(settings, args.ready_file))
     except ValidationError as exc:
-        print(f"localcluster: {validation_message(exc)}", file=sys.stderr)
+        print(f"localcluster: invalid {one_line(exc, default='settings')}", file=sys.stderr)
         return 2
     except LocalClusterError as exc:
         print(f"localcluster: {exc}", file=sys.stderr)

@@ -1,6 +1,6 @@
 """OpenAI chat-completions streaming client: one request in, one measured RequestRecord out.
 
-Measurement conventions (../shared/design.md): TTFT is the first byte of the first SSE event
+Measurement conventions (docs/measurement-conventions.md): TTFT is the first byte of the first SSE event
 carrying content (or reasoning) minus the send instant; TTST the second such event minus the
 first; ITL per token is each later inter-event gap divided by the tokens that event carries
 (from cumulative `usage` when the server streams it, else the shared tokenizer); E2E the last

@@ -1,6 +1,6 @@
 """Architecture and GPU datasheet figures the roofline model is built from (calibration.md).
 
-Everything here is a published or measured fact, cited from ../shared/calibration.md; nothing
+Everything here is a published or measured fact, cited from docs/calibration.md; nothing
 is fitted. Byte and FLOP counts are derived from the architecture so the 70B and 8B profiles
 share one model.
 """

@@ -32,7 +32,7 @@ from localcluster.perfmodel.roofline import FloatArray, Roofline, RooflineParams
 PROD_PROFILE = "h200-70b-fp8"
 DEV_PROFILE = "h100-8b"
 PROFILE_NAMES = (PROD_PROFILE, DEV_PROFILE)
-BLOCK_SIZE = 32  # CONTRACTS.md: KV block size 32 everywhere
+BLOCK_SIZE = 32  # docs/contracts.md: KV block size 32 everywhere
 MAX_PROMPT_TOKENS = 131_072  # Llama-3.1 max positions
 GPU_MEMORY_UTILIZATION = 0.90  # the setting calibration.md's KV capacity was measured with
 # Assumed, not measured: the part of a worker's start that does not scale with weight bytes
