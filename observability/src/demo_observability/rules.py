@@ -92,7 +92,7 @@ def recording_rules(keda_dir: Path = KEDA_BASE_DIR) -> list[RecordingRule]:
             # Prefill side: tokens of each prompt already cached on the prefill worker the
             # router chose, over all prompt tokens. Not usage.cached_tokens /
             # dynamo_frontend_cached_tokens: in disaggregated mode those report the decode
-            # worker's local cache (../shared/design.md, "Which number is the KV cache hit rate").
+            # worker's local cache (docs/measurement-conventions.md, "KV cache hit rate").
             "sum(rate(dynamo_component_router_kv_selected_cached_prefix_tokens_total"
             f'{{phase="prefill"}}[{WINDOW}]))\n/\n'
             "sum(rate(dynamo_component_router_input_sequence_tokens_sum"
