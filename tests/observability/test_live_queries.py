@@ -95,6 +95,7 @@ def test_unique_prompts_read_as_no_kv_cache_hits(demo: LiveDemo, api: Prometheus
     value = scalar(api, r.KV_HIT_RATIO)
     assert value is not None
     assert math.isfinite(value), value
+    print(f"KV hit rate after 8 unique prompts ({sent} tokens): {value:.4f}")
     assert value < 0.02, f"unique prompts read a KV hit rate of {value:.3f}"
 
 
