@@ -131,5 +131,11 @@ def test_cluster_ships_the_dashboards_to_the_grafana_sidecar_and_the_rules_as_pr
     assert "additionalPrometheusRulesMap" in observability_tf
     assert "yamldecode(file(local.recording_rules_file))" in observability_tf
     assert values["prometheus"]["prometheusSpec"]["ruleSelectorNilUsesHelmValues"] is False
-    doc = yaml.safe_load(RULES_FILE.read_text())
-    assert set(doc) == {"groups"}
+    # Upstream's template (templates/prometheus/additionalPrometheusRules.yaml) emits one
+    # PrometheusRule per map entry with `spec.groups: <entry>.groups` (plus optional
+    # `additionalLabels`): the entry must be exactly a rules document.
+    entry = yaml.safe_load(RULES_FILE.read_text())
+    assert set(entry) <= {"groups", "additionalLabels"}
+    for group in entry["groups"]:
+        assert set(group) == {"name", "rules"}
+        assert all(set(rule) == {"record", "expr"} for rule in group["rules"])
