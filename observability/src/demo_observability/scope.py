@@ -20,8 +20,9 @@ LOCAL_ONLY_METRICS: dict[str, str] = {
     "localcluster_pool_replicas": "the local stack's pool supervisor",
 }
 
-# Exported by the scenario controller (issue 11), not yet on main: the live check asserts these
-# are still EMPTY, so the day they land the test says to move them into the checked set.
+# Exported by the scenario controller (issue 11), which was not on main when this was written:
+# the live check drives the controller and requires their data when the app serves
+# /api/scenario, and requires them EMPTY when it does not (so a half-landed controller shows).
 PENDING_CONTROLLER_METRICS: dict[str, str] = {
     "loadgen_scenario_phase_info": "scenario controller (issue 11)",
     "loadgen_scenario_phase_changes_total": "scenario controller (issue 11)",
