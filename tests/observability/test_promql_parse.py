@@ -96,3 +96,34 @@ def test_recorded_kv_hit_ratio_and_chat_turns_on_synthetic_series(tmp_path):
     (tmp_path / "test.yaml").write_text(yaml.safe_dump(test, sort_keys=False))
     done = promtool("test", "rules", "test.yaml", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_event_annotations_see_a_counter_born_at_its_first_event(tmp_path):
+    """The controller's counters appear at 1 on their first event; increase() alone misses it."""
+    from demo_observability.audience import new_events
+
+    counter = "loadgen_scenario_scale_events_total"
+    expr = new_events(counter, "pool")
+    (tmp_path / "empty.yaml").write_text("groups: []\n")
+    born = {"series": f'{counter}{{pool="prefill"}}', "values": "_x8 1x12"}  # first event at 2m
+    test = {
+        "rule_files": ["empty.yaml"],
+        "evaluation_interval": "15s",
+        "tests": [
+            {
+                "interval": "15s",
+                "input_series": [born],
+                "promql_expr_test": [
+                    {"expr": f"sum by (pool) (increase({counter}[30s]) > 0)", "eval_time": "2m15s",
+                     "exp_samples": []},  # the bug this guards against
+                    {"expr": expr, "eval_time": "2m15s",
+                     "exp_samples": [{"labels": '{pool="prefill"}', "value": 1}]},
+                    {"expr": expr, "eval_time": "1m45s", "exp_samples": []},  # before: nothing
+                    {"expr": expr, "eval_time": "4m", "exp_samples": []},  # long after: nothing
+                ],
+            }
+        ],
+    }  # fmt: skip
+    (tmp_path / "test.yaml").write_text(yaml.safe_dump(test, sort_keys=False))
+    done = promtool("test", "rules", "test.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr

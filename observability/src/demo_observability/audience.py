@@ -210,20 +210,31 @@ def build() -> dict[str, Any]:
     return out
 
 
+def new_events(counter: str, by: str, window: str = "30s") -> str:
+    """Series > 0 where `counter` rose within `window`, by `by`.
+
+    The controller's counters are born at their first event (value 1): increase() cannot see
+    that first step, so a label set that did not exist `window` ago counts as an event too.
+    """
+    return (
+        f"sum by ({by}) (\n  (increase({counter}[{window}]) > 0)\n"
+        f"  or ({counter} unless {counter} offset {window})\n)"
+    )
+
+
 def event_annotations() -> list[dict[str, Any]]:
     """Scaling events and phase changes (scenario controller), on both dashboards."""
     return [
         annotation(
             "Scaling events",
-            "sum by (pool, direction, source) "
-            "(increase(loadgen_scenario_scale_events_total[30s])) > 0",
+            new_events("loadgen_scenario_scale_events_total", "pool, direction, source"),
             "orange",
             "{{pool}} {{direction}} ({{source}})",
             ["pool", "direction", "source"],
         ),
         annotation(
             "Phase changes",
-            "sum by (phase) (increase(loadgen_scenario_phase_changes_total[30s])) > 0",
+            new_events("loadgen_scenario_phase_changes_total", "phase"),
             "purple",
             "phase: {{phase}}",
             ["phase"],

@@ -172,12 +172,13 @@ def build() -> dict[str, Any]:
             unit="short",
         ),
         timeseries(
-            "Scaling events (5 min)",
-            "Scale actions by pool, source (script, KEDA, presenter) and direction.",
+            "Scaling events",
+            "Scale actions since the load generator started, by pool, source (script, KEDA, "
+            "presenter) and direction (the raw count: increase() would miss each series' "
+            "first event, as the counters are born at 1).",
             [
                 Q(
-                    "sum by (pool, source, direction) "
-                    "(increase(loadgen_scenario_scale_events_total[5m]))",
+                    "sum by (pool, source, direction) (loadgen_scenario_scale_events_total)",
                     "{{pool}} {{direction}} ({{source}})",
                 )
             ],
