@@ -150,7 +150,7 @@ def _why_empty(exprs: list[str]) -> str:
     if any(cluster_only(e) for e in exprs):
         return "cluster only\n(dcgm-exporter on the GPU nodes)"
     if any(pending_controller(e) for e in exprs):
-        return "scenario controller\nmetrics (issue 11)\nnot on this branch yet"
+        return "no data\n(scenario controller\nmetrics, issue 11)"
     return "no data"
 
 
