@@ -3,10 +3,9 @@
 One real `loadgen demo` (Dynamo frontend + mocker pools + Prometheus with the project's rules +
 the load generator) serves the module. The tests run in file order on it:
 1. unique prompts on the fresh stack: the audience's KV hit rate reads ~0;
-2. all three workloads plus a scale-out (through the scenario controller's auto and manual modes
-   once it is in, else through the pool API): every expression returns data, except the
-   cluster-only ones (demo_observability.scope, the one list), and the audience layout is drawn
-   as a PNG;
+2. the scenario controller's auto mode (script phases, load, scaling steps), then manual mode
+   with a presenter scale: every expression returns data, except the cluster-only ones
+   (demo_observability.scope, the one list), and the audience layout is drawn as a PNG;
 3. after a quiet minute, one long prompt sent N times: the hit rate reads >= (N-1)/N.
 """
 
@@ -118,57 +117,41 @@ def classify(api: PrometheusAPI, exprs: list[Expression], start_s: float, end_s:
     return out
 
 
-def controller_present(demo: LiveDemo) -> bool:
-    """The scenario controller (issue 11) serves /api/scenario; before it landed: 404."""
-    try:
-        state = http("GET", f"{demo.app}/api/scenario")
-        return isinstance(state, dict) and "mode" in state
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            return False
-        raise
+def presenter_scale(demo: LiveDemo) -> tuple[str, int]:
+    """One pool change the GPU budget allows: grow prefill if a GPU is free, else shrink one."""
+    pools = http("GET", f"{demo.app}/api/pools")
+    desired = {name: pool["desired"] for name, pool in pools["pools"].items()}
+    if pools["free_gpus"] > 0:
+        pool, target = "prefill", desired["prefill"] + 1
+    else:
+        pool = "prefill" if desired["prefill"] > 1 else "decode"
+        target = desired[pool] - 1
+    assert target >= 1, pools
+    http("PUT", f"{demo.app}/api/pools/{pool}", {"replicas": target}, token=demo.token)
+    return pool, target
 
 
 def drive_with_controller(demo: LiveDemo, api: PrometheusAPI) -> None:
-    """Auto mode (the script's phases and scaling steps), then manual with a presenter scale."""
+    """Auto mode (the script's phases, loads and scaling steps), then manual mode with all
+    three workloads (baseline preset) and a presenter scale."""
     http("POST", f"{demo.app}/api/scenario/auto", token=demo.token)
     wait_until(api, "count(loadgen_scenario_phase_info == 1)", lambda v: v >= 1)
     time.sleep(12)
     http("POST", f"{demo.app}/api/scenario/manual", token=demo.token)
-    with contextlib.suppress(urllib.error.HTTPError):  # 409 while the script's load still runs
+    http("POST", f"{demo.app}/api/presets/baseline", token=demo.token)
+    with contextlib.suppress(urllib.error.HTTPError):  # 409: the script's load still runs
         http("POST", f"{demo.app}/api/workload/start", token=demo.token)
-    pools = http("GET", f"{demo.app}/api/pools")
-    prefill = pools["pools"]["prefill"]["desired"]
-    target = prefill + 1 if pools["free_gpus"] > 0 else max(1, prefill - 1)
-    if target != prefill:
-        http("PUT", f"{demo.app}/api/pools/prefill", {"replicas": target}, token=demo.token)
+    pool, target = presenter_scale(demo)
     wait_until(
         api,
-        'sum(dynamo_component_router_worker_registered{worker_type="prefill"})',
+        f'sum(dynamo_component_router_worker_registered{{worker_type="{pool}"}})',
         lambda v: v == target,
-    )
-
-
-def drive_without_controller(demo: LiveDemo, api: PrometheusAPI) -> None:
-    """All three workloads (baseline preset) and a prefill scale-out through the pool API."""
-    assert http("POST", f"{demo.app}/api/workload/start", token=demo.token)["state"] == "running"
-    time.sleep(12)
-    # The scaling action: one more prefill worker (dev layout: 3 GPU slots, 1P + 1D).
-    http("PUT", f"{demo.control}/pools/prefill", {"replicas": 2})
-    wait_until(
-        api,
-        'sum(dynamo_component_router_worker_registered{worker_type="prefill"})',
-        lambda v: v == 2,
     )
 
 
 def test_every_query_returns_data_under_load(demo: LiveDemo, api: PrometheusAPI) -> None:
     start_s = time.time()
-    with_controller = controller_present(demo)
-    if with_controller:
-        drive_with_controller(demo, api)
-    else:
-        drive_without_controller(demo, api)
+    drive_with_controller(demo, api)
     time.sleep(max(0.0, start_s + 50 - time.time()))
     end_s = time.time()
 
@@ -185,14 +168,7 @@ def test_every_query_returns_data_under_load(demo: LiveDemo, api: PrometheusAPI)
     print(json.dumps(results, indent=1))
     empty = [k for k, v in results.items() if v["scope"] == "live" and not v["finite_points"]]
     assert not empty, f"live queries without data: {empty}"
-    pending = {k: v for k, v in results.items() if v["scope"] == "pending-controller"}
-    if with_controller:  # the controller is in: its series must carry data like the rest
-        missing = [k for k, v in pending.items() if not v["finite_points"]]
-        assert not missing, f"controller queries without data: {missing}"
-    else:  # not yet: they must be empty, or the scope list is out of date
-        landed = [k for k, v in pending.items() if v["series"]]
-        assert not landed, f"controller metrics exist without its API: {landed}"
-    assert sum(v["scope"] == "live" for v in results.values()) >= 40
+    assert sum(v["scope"] == "live" for v in results.values()) >= 55
 
     png = Path(os.environ.get("OBS_PNG") or (demo.log.parent / "audience.png"))
     drawn = render_dashboard(load_dashboards()["audience"], api, start_s, end_s, png)

@@ -11,9 +11,9 @@ import yaml
 
 from demo_observability.errors import ObservabilityError
 from demo_observability.paths import DASHBOARDS_DIR, KEDA_BASE_DIR, RULES_FILE
-from demo_observability.scope import cluster_only, local_only, pending_controller
+from demo_observability.scope import cluster_only, local_only
 
-Scope = Literal["live", "cluster-only", "pending-controller"]
+Scope = Literal["live", "cluster-only"]
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,6 @@ class Expression:
     def scope(self) -> Scope:
         if cluster_only(self.expr):
             return "cluster-only"
-        if pending_controller(self.expr):
-            return "pending-controller"
         return "live"
 
     @property

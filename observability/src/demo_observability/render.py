@@ -18,7 +18,7 @@ from typing import Any
 from demo_observability.catalogue import load_dashboards
 from demo_observability.errors import ObservabilityError
 from demo_observability.promapi import PrometheusAPI, Series
-from demo_observability.scope import cluster_only, pending_controller
+from demo_observability.scope import cluster_only
 
 WIDTH_PX, HEIGHT_PX, DPI = 1920, 1080, 100
 BACKGROUND, PANEL, TEXT, MUTED = "#111217", "#181b1f", "#d8d9da", "#8e8e8e"
@@ -149,8 +149,6 @@ def _draw(ax: Any, panel: dict[str, Any], api: PrometheusAPI, start_s: float, en
 def _why_empty(exprs: list[str]) -> str:
     if any(cluster_only(e) for e in exprs):
         return "cluster only\n(dcgm-exporter on the GPU nodes)"
-    if any(pending_controller(e) for e in exprs):
-        return "no data\n(scenario controller\nmetrics, issue 11)"
     return "no data"
 
 

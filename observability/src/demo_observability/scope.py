@@ -20,18 +20,6 @@ LOCAL_ONLY_METRICS: dict[str, str] = {
     "localcluster_pool_replicas": "the local stack's pool supervisor",
 }
 
-# Exported by the scenario controller (issue 11), which was not on main when this was written:
-# the live check drives the controller and requires their data when the app serves
-# /api/scenario, and requires them EMPTY when it does not (so a half-landed controller shows).
-PENDING_CONTROLLER_METRICS: dict[str, str] = {
-    "loadgen_scenario_phase_info": "scenario controller (issue 11)",
-    "loadgen_scenario_phase_changes_total": "scenario controller (issue 11)",
-    "loadgen_scenario_scale_events_total": "scenario controller (issue 11)",
-    "loadgen_pool_replicas": "scenario controller (issue 11)",
-    "loadgen_gpu_budget": "scenario controller (issue 11)",
-    "loadgen_keda_paused": "scenario controller (issue 11)",
-}
-
 CLUSTER_ONLY_NOTE = "Cluster only"
 LOCAL_ONLY_NOTE = "Local stack only"
 
@@ -49,7 +37,3 @@ def cluster_only(expr: str) -> bool:
 
 def local_only(expr: str) -> bool:
     return bool(metric_names(expr) & LOCAL_ONLY_METRICS.keys())
-
-
-def pending_controller(expr: str) -> bool:
-    return bool(metric_names(expr) & PENDING_CONTROLLER_METRICS.keys())
