@@ -59,11 +59,13 @@ def build() -> dict[str, Any]:
     panels: list[stat_b.Panel | ts_b.Panel] = [
         stat(
             "Phase",
-            "The demo script's current phase (scenario controller; mode auto or manual).",
+            "The demo script's current phase (scenario controller, auto mode); in manual or "
+            "stopped mode no phase plays and the panel says so.",
             [Q("max by (phase, mode) (loadgen_scenario_phase_info) == 1", "{{phase}}")],
             Grid(0, top, 6, 5),
             unit="none",
             text_mode=common.BigValueTextMode.NAME,
+            no_value="no script phase (manual or stopped)",
         ),
         _pool_stat("prefill", Grid(6, top, 4, 5)),
         _pool_stat("decode", Grid(10, top, 4, 5)),

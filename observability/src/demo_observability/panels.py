@@ -139,6 +139,7 @@ def stat(
     thresholds: list[tuple[float | None, str]] | None = None,
     text_mode: common.BigValueTextMode = common.BigValueTextMode.VALUE_AND_NAME,
     decimals: int | None = None,
+    no_value: str | None = None,
 ) -> stat_b.Panel:
     """A big number (or name) readable from the booth's aisle."""
     panel = (
@@ -160,6 +161,8 @@ def stat(
         panel = panel.thresholds(_thresholds(thresholds))
     if decimals is not None:
         panel = panel.decimals(decimals)
+    if no_value is not None:
+        panel = panel.no_value(no_value)
     return panel
 
 

@@ -113,7 +113,8 @@ def _draw(ax: Any, panel: dict[str, Any], api: PrometheusAPI, start_s: float, en
                 text = "" if math.isnan(value) else f"{value:.0f}{suffix}"
                 lines.append((name, text))
         if not lines:
-            _note(ax, _why_empty(exprs))
+            no_value = panel.get("fieldConfig", {}).get("defaults", {}).get("noValue")
+            _note(ax, no_value or _why_empty(exprs))
             return 0
         only_names = panel.get("options", {}).get("textMode") == "name"
         body = "\n".join(n if only_names else (v if len(lines) == 1 else f"{n}: {v}")
