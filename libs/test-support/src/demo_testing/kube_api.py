@@ -1,4 +1,4 @@
-"""A Kubernetes API stand-in for contract tests: the DGDSA and ScaledObject endpoints only.
+"""A Kubernetes API stand-in for the cluster adapter's contract tests: DGDSA and ScaledObject calls.
 
 No API server can run on these machines, so the cluster adapter is tested against this HTTP
 server, which implements upstream's contract for the calls the adapter makes and checks every
