@@ -155,6 +155,7 @@ async def rehearse(
                 ttft_s=None if r.ttft_ns is None else r.ttft_ns / NS_PER_S,
                 itl_s=itl,
                 input_tokens=r.input_tokens,
+                reason=r.reason,
             )
             for r, itl in sink.records
         ]
