@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from demo_common.corpus import Corpus, load_corpus
 from loadgen.api.routes import conversations, events, health, presets, status, workload
+from loadgen.api.ui_files import UiFiles
 from loadgen.clock import Clock
 from loadgen.ports import RequestSender
 from loadgen.runtime import open_runtime
@@ -63,7 +63,7 @@ def create_app(
     for module in (health, status, workload, presets, conversations, events):
         app.include_router(module.router)
     if (settings.ui_dir / "index.html").is_file():
-        app.mount("/", StaticFiles(directory=settings.ui_dir, html=True), name="ui")
+        app.mount("/", UiFiles(directory=settings.ui_dir, html=True), name="ui")
     else:
         log.info("no UI build at %s; serving the API only", settings.ui_dir)
     return app
