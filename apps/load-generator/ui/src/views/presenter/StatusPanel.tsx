@@ -8,7 +8,7 @@ import { WORKLOAD_COLOUR, WORKLOAD_LABEL } from "../../lib/palette";
 export function StatusPanel({ live, status }: { live: LiveSnapshot | null; status: StatusResponse | null }) {
   const followup = status?.followup;
   return (
-    <section className="panel" data-testid="status-panel">
+    <section className="panel" data-testid="status-panel" data-at={live?.at}>
       <h2>Live ({live ? `${live.window_s.toFixed(0)} s window` : "waiting"})</h2>
       {live?.client.saturated ? (
         <p className="banner banner-warn" data-testid="saturation">
