@@ -30,7 +30,7 @@ system-deps: ## Install the Debian packages the local stack needs (prometheus)
 lint: install ## ruff (lint + format check) and mypy strict
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy apps/load-generator/src apps/corpus-curator/src libs/demo-common/src
+	$(RUN) mypy apps/load-generator/src apps/local-cluster/src apps/corpus-curator/src libs/demo-common/src libs/test-support/src benchmarks/src
 	MYPYPATH=scripts $(RUN) mypy -p deploykit
 
 .PHONY: fmt
@@ -59,6 +59,6 @@ demo: install system-deps corpus ## Set everything up and start the demo on the 
 .PHONY: bench
 bench: install system-deps ## Benchmarks; results written to build/bench/
 	mkdir -p build/bench
-	$(RUN) python -m loadgen.benchmarks.run --out build/bench
+	$(RUN) python -m demo_bench.run --out build/bench
 
 -include mk/*.mk

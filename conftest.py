@@ -1,4 +1,4 @@
-"""Fixtures every test folder shares: one S3-compatible server (moto) per session."""
+"""Fixtures every test folder shares: one moto S3 server and one local stack per session."""
 
 from __future__ import annotations
 
@@ -13,17 +13,16 @@ from collections.abc import Iterator
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from demo_common.net import free_port
+from demo_testing.stack import stack_settings
+from localcluster.background import BackgroundCluster
+from localcluster.cluster import LocalCluster
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """A moto S3 server in its own process on a free loopback port; yields its URL."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
@@ -43,3 +42,11 @@ def moto_endpoint() -> Iterator[str]:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A running local stack shared by the session's integration tests (dev layout)."""
+    runner = BackgroundCluster(stack_settings(tmp_path_factory.mktemp("local-stack")))
+    with runner as cluster:
+        yield cluster

@@ -1,6 +1,6 @@
-# Mocker performance profiles (loadgen.perfmodel): the fitted roofline vs calibration.md.
+# Mocker performance profiles (localcluster.perfmodel): the fitted roofline vs calibration.md.
 
 .PHONY: profile-fidelity
 profile-fidelity: install ## Print each profile's predictions next to the calibration.md figures
-	$(RUN) python -m loadgen.perfmodel.fidelity --profile h200-70b-fp8
-	$(RUN) python -m loadgen.perfmodel.fidelity --profile h100-8b
+	$(RUN) python -m localcluster.perfmodel.fidelity --profile h200-70b-fp8
+	$(RUN) python -m localcluster.perfmodel.fidelity --profile h100-8b

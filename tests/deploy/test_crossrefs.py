@@ -28,7 +28,7 @@ from deploy_helpers import (
 from deploykit.checks import flag_value, metric_names
 
 ENVS = ("dev", "prod")
-# Dynamo 1.6 frontend metric families (../shared/design.md); they carry no dynamo_namespace.
+# Dynamo 1.6 frontend metric families (docs/contracts.md); they carry no dynamo_namespace.
 DYNAMO_METRICS = re.compile(r"^dynamo_(frontend|component)_[a-z_]+$")
 
 

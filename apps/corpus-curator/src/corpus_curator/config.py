@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from corpus_curator.errors import ConfigError
+from demo_common.validation import first_error
 
 
 class _Model(BaseModel):
@@ -124,9 +125,8 @@ class CuratorConfig(_Model):
 
 
 def _first_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    return f"{where}: {first['msg']}"
+    field, message = first_error(exc, default="(top level)")
+    return f"{field}: {message}"
 
 
 def parse_config(data: object, where: str) -> CuratorConfig:

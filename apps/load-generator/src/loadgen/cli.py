@@ -21,85 +21,42 @@ import uvicorn
 import uvloop
 from pydantic import ValidationError
 
+from demo_common.cli import add_model_flags, given_flags
 from demo_common.corpus import Corpus, CorpusError, load_corpus
 from demo_common.objectstore import S3Settings
+from demo_common.signals import install_shutdown_signals
+from demo_common.validation import one_line
+from loadgen.adapters.local_stack import LocalStackError, local_stack_process
 from loadgen.api import create_app
 from loadgen.errors import ConfigError, LoadgenError, WorkloadDataError
 from loadgen.runtime import check_data, settle_heap
 from loadgen.scenario import DemoScript, load_demo_script
-from loadgen.settings import Settings
-from loadgen.signals import install_shutdown_signals
+from loadgen.settings import SECRET_FIELDS, Settings, env_name
 
 DEMO_SUMMARY_DIR = Path("build/sessions")
 
-# flag dest -> Settings field (only flags the user gave are passed on)
-_SETTINGS_FLAGS = {
-    "endpoint": "endpoint_url",
-    "model": "model",
-    "host": "host",
-    "port": "port",
-    "corpus": "corpus",
-    "script": "script",
-    "preset": "preset",
-    "start": "autostart",
-    "request_log": "request_log",
-    "summary_dir": "summary_dir",
-    "seed": "seed",
-    "overflow": "overflow",
-    "drain_s": "drain_s",
-    "ui_dir": "ui_dir",
-}
-
-
-def _add_app_arguments(parser: argparse.ArgumentParser, *, with_host: bool) -> None:
-    if with_host:
-        parser.add_argument("--host", help="address to listen on (LOADGEN_HOST; 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="app port (LOADGEN_PORT; default 3000)")
-    parser.add_argument("--corpus", help="corpus folder or s3:// URL (LOADGEN_CORPUS)")
-    parser.add_argument("--script", type=Path, help="demo-script YAML (LOADGEN_SCRIPT)")
-    parser.add_argument("--preset", help="preset applied at start (LOADGEN_PRESET; baseline)")
-    parser.add_argument(
-        "--start", action="store_const", const=True, help="start the load right away"
-    )
-    parser.add_argument("--request-log", type=Path, help="JSONL per request (LOADGEN_REQUEST_LOG)")
-    parser.add_argument("--summary-dir", type=Path, help="JSON summary per session")
-    parser.add_argument("--seed", type=int, help="seed of arrivals and content (LOADGEN_SEED)")
-    parser.add_argument("--overflow", choices=["drop", "queue"], help="over the in-flight cap")
-    parser.add_argument("--drain-s", type=float, help="stop: drain bound in seconds")
-    parser.add_argument("--ui-dir", type=Path, help="UI build folder (LOADGEN_UI_DIR)")
-
 
 def build_parser() -> argparse.ArgumentParser:
-    from loadgen.localcluster.cli import add_cluster_arguments
-
     parser = argparse.ArgumentParser(prog="loadgen", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the app against an OpenAI-compatible endpoint")
-    serve.add_argument("--endpoint", help="base URL without /v1 (LOADGEN_ENDPOINT_URL)")
-    serve.add_argument("--model", help="model name (LOADGEN_MODEL)")
-    _add_app_arguments(serve, with_host=True)
-    demo = sub.add_parser("demo", help="start the local stack, then the app against it")
-    add_cluster_arguments(demo)
-    _add_app_arguments(demo, with_host=False)
+    add_model_flags(serve, Settings, env_name=env_name, exclude=SECRET_FIELDS)
+    demo = sub.add_parser(
+        "demo",
+        help="start the local stack, then the app against it; flags it does not know "
+        "(--frontend-port, --serving, ...: `localcluster up --help`) go to the stack",
+    )
+    demo.add_argument("--env", choices=["prod", "dev"], help="layout (env: ENV; default prod)")
+    # The stack provides the endpoint and the model; host and speed are shared with it.
+    add_model_flags(
+        demo, Settings, env_name=env_name, exclude=(*SECRET_FIELDS, "endpoint_url", "model")
+    )
     return parser
 
 
 def app_settings(args: argparse.Namespace, **extra: Any) -> Settings:
     """Settings from env vars plus the flags given (raises ValidationError)."""
-    values = {
-        field: getattr(args, dest)
-        for dest, field in _SETTINGS_FLAGS.items()
-        if getattr(args, dest, None) is not None
-    }
-    return Settings(**{**values, **extra})
-
-
-def validation_message(exc: ValidationError) -> str:
-    """`field: message` of the first error, never the input (it may be a secret)."""
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "settings"
-    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"invalid {field}: {first['msg']}{more}"
+    return Settings(**{**given_flags(args, Settings), **extra})
 
 
 def load_data(settings: Settings, environ: Mapping[str, str]) -> tuple[DemoScript, Corpus]:
@@ -188,32 +145,26 @@ async def _serve(settings: Settings, environ: Mapping[str, str]) -> None:
     await serve_app(settings, script, corpus, install_shutdown_signals(), banner="")
 
 
-async def _demo(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
-    from loadgen.localcluster import LocalCluster
-    from loadgen.localcluster.cli import cluster_settings
-
-    settings = app_settings(args)
-    cluster_conf = cluster_settings(
-        args, environ, extra_scrape_targets=[f"{_scrape_host(settings.host)}:{settings.port}"]
-    )
+async def _demo(
+    args: argparse.Namespace, stack_argv: list[str], environ: Mapping[str, str]
+) -> None:
+    host = args.host or environ.get("DEMO_HOST") or environ.get("LOADGEN_HOST") or "127.0.0.1"
+    # One demo clock: the app runs at the stack's speed factor (flag, else SPEED, else 1).
+    speed = args.speed if args.speed is not None else environ.get("SPEED") or 1.0
+    settings = app_settings(args, host=host, speed=speed)
     settings = app_settings(
-        args,
-        host=cluster_conf.host,
-        summary_dir=settings.summary_dir or DEMO_SUMMARY_DIR,
+        args, host=host, speed=speed, summary_dir=settings.summary_dir or DEMO_SUMMARY_DIR
     )
     script, corpus = load_data(settings, environ)  # fail fast, before processes start
     stop = install_shutdown_signals()
-    async with LocalCluster(cluster_conf) as cluster:
+    forwarded = [*stack_argv, "--host", host]
+    forwarded += ["--scrape-target", f"{_scrape_host(host)}:{settings.port}"]
+    forwarded += [f"--speed={settings.speed:g}"] + ([f"--env={args.env}"] if args.env else [])
+    async with local_stack_process(forwarded) as stack:
         settings = settings.model_copy(
-            update={"endpoint_url": cluster.frontend_url, "model": cluster.model_name}
+            update={"endpoint_url": stack.frontend_url, "model": stack.model_name}
         )
-        banner = (
-            f"local stack (ENV={cluster_conf.env}, speed {cluster_conf.speed:g}):\n"
-            f"  Dynamo frontend  {cluster.frontend_url}/v1/chat/completions\n"
-            f"  Prometheus       {cluster.prometheus_url}\n"
-            f"  pool control     {cluster.control_url}/pools\n"
-        )
-        await serve_app(settings, script, corpus, stop, banner)
+        await serve_app(settings, script, corpus, stop, banner="")
 
 
 def _scrape_host(host: str) -> str:
@@ -221,7 +172,10 @@ def _scrape_host(host: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, stack_argv = parser.parse_known_args(argv)
+    if stack_argv and args.command != "demo":
+        parser.error(f"unrecognized arguments: {' '.join(stack_argv)}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     environ = dict(os.environ)
     try:
@@ -230,15 +184,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "serve":
                 runner.run(_serve(app_settings(args), environ))
             else:
-                runner.run(_demo(args, environ))
+                runner.run(_demo(args, stack_argv, environ))
     except ValidationError as exc:
-        print(f"loadgen: {validation_message(exc)}", file=sys.stderr)
+        print(f"loadgen: invalid {one_line(exc, default='settings')}", file=sys.stderr)
         return 2
     except (ConfigError, CorpusError, WorkloadDataError) as exc:
         print(f"loadgen: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except LocalStackError as exc:
+        print(f"loadgen: {exc}", file=sys.stderr)
+        return 2 if exc.exit_code == 2 else 1  # 2: the stack refused its flags
     except LoadgenError as exc:
         print(f"loadgen: {exc}", file=sys.stderr)
         return 1

@@ -1,4 +1,9 @@
-"""The clock port: monotonic integer nanoseconds, and waiting until an absolute instant."""
+"""The clock port: monotonic integer nanoseconds of demo time, and waiting until an instant.
+
+Demo time is wall time multiplied by the speed factor (SPEED): one clock for everything the
+demo owns — arrivals, think times, windows, phases, and every latency measured — so a run at
+SPEED=4 is the same demo four times faster, and every reported time is demo time.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,12 @@ NS_PER_S = 1_000_000_000
 
 
 class Clock(Protocol):
-    """Monotonic time in integer ns; tests substitute a fake that never sleeps."""
+    """Monotonic demo time in integer ns; tests substitute a fake that never sleeps."""
+
+    @property
+    def speed(self) -> float:
+        """Demo seconds per wall second."""
+        ...
 
     def now_ns(self) -> int: ...
 
@@ -20,13 +30,24 @@ class Clock(Protocol):
 
 
 class MonotonicClock:
-    """The real clock: `time.perf_counter_ns` and the event loop's timers."""
+    """The real clock: `time.perf_counter_ns` scaled by the speed factor, the loop's timers."""
+
+    def __init__(self, speed: float = 1.0) -> None:
+        if not speed > 0:
+            raise ValueError(f"speed must be > 0, got {speed}")
+        self._speed = speed
+
+    @property
+    def speed(self) -> float:
+        return self._speed
 
     def now_ns(self) -> int:
-        return time.perf_counter_ns()
+        if self._speed == 1.0:
+            return time.perf_counter_ns()
+        return int(time.perf_counter_ns() * self._speed)
 
     async def sleep_until(self, deadline_ns: int, wake: asyncio.Event | None = None) -> bool:
-        delay_s = (deadline_ns - time.perf_counter_ns()) / NS_PER_S
+        delay_s = (deadline_ns - self.now_ns()) / NS_PER_S / self._speed
         if wake is None or delay_s <= 0 or wake.is_set():
             # Always yield once: a loop that is behind schedule must not starve the others.
             await asyncio.sleep(max(delay_s, 0) if wake is None else 0)

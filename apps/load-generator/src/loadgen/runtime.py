@@ -14,14 +14,13 @@ import aiohttp
 from demo_common.corpus import Corpus
 from demo_common.tokenizer import count_chat_tokens, count_tokens
 from loadgen.client import AiohttpTransport, StreamingClient
-from loadgen.client.records import Workload
 from loadgen.clock import Clock, MonotonicClock
-from loadgen.conversations import ConversationStore
 from loadgen.engine import Engine
+from loadgen.engine.ports import RecordSink, RequestSender
 from loadgen.errors import ConfigError
-from loadgen.metrics import LoadgenMetrics
-from loadgen.ports import RecordSink, RequestSender
-from loadgen.recorder import JsonlLog
+from loadgen.metrics.prometheus import LoadgenMetrics
+from loadgen.metrics.recorder import JsonlLog
+from loadgen.records import Workload
 from loadgen.scenario.models import DemoScript, Preset, WorkloadShapes
 from loadgen.settings import Settings
 from loadgen.workloads import (
@@ -32,6 +31,7 @@ from loadgen.workloads import (
     SummarizationWorkload,
     WorkloadDriver,
 )
+from loadgen.workloads.conversations import ConversationStore
 from loadgen.workloads.followup_remote import OpenAIQuestionSource
 
 
@@ -108,7 +108,7 @@ async def open_runtime(
     clock: Clock | None = None,
 ) -> AsyncIterator[Runtime]:
     """Build and run everything for one app lifetime (tests may inject sender and clock)."""
-    clock = clock or MonotonicClock()
+    clock = clock or MonotonicClock(settings.speed)
     preset = initial_preset(settings, script)
     metrics = LoadgenMetrics(script.slos)
     async with AsyncExitStack() as stack:

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from loadgen.config import EngineSettings
+from loadgen.engine.settings import EngineSettings
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "token", "presenter"}
 DEFAULT_MODEL = "meta-llama/Llama-3.1-70B-Instruct"
@@ -22,15 +23,25 @@ def _alias(name: str, env: str) -> AliasChoices:
     return AliasChoices(name, env)
 
 
-class Settings(BaseSettings):
-    """Everything `loadgen serve` needs; see the field descriptions (also in --help)."""
+# Secrets come from the environment only: never a flag (it would show in `ps` and shell history).
+SECRET_FIELDS = ("endpoint_api_key", "presenter_token", "gradient_api_key")
+
+
+class Settings(BaseSettings, EngineSettings):
+    """Everything `loadgen serve` needs; see the field descriptions (also in --help).
+
+    The engine's own settings (seed, overflow, drain, windows, ...) are inherited from
+    EngineSettings, declared once with their bounds there.
+    """
 
     model_config = SettingsConfigDict(
         env_prefix="LOADGEN_", extra="forbid", populate_by_name=True, frozen=True
     )
 
     endpoint_url: str = Field(
-        default="http://127.0.0.1:8000", description="OpenAI-compatible base URL (no /v1)"
+        default="http://127.0.0.1:8000",
+        description="OpenAI-compatible base URL (no /v1)",
+        json_schema_extra={"flags": ["--endpoint"]},
     )
     model: str = Field(default=DEFAULT_MODEL, min_length=1, description="model name to request")
     endpoint_api_key: SecretStr | None = Field(default=None, description="Bearer key, if needed")
@@ -38,23 +49,27 @@ class Settings(BaseSettings):
         default="build/corpus", description="corpus folder or s3://bucket/prefix (make corpus)"
     )
     script: Path | None = Field(default=None, description="demo-script YAML (default: packaged)")
-    host: str = "127.0.0.1"
-    port: int = Field(default=3000, ge=0, le=65535)
+    host: str = Field(default="127.0.0.1", description="address to listen on")
+    port: int = Field(default=3000, ge=0, le=65535, description="app port")
     ui_dir: Path = Field(
         default=Path("apps/load-generator/ui/dist"), description="UI build served at / if present"
     )
     preset: str = Field(default="baseline", description="preset whose config applies at start")
-    autostart: bool = Field(default=False, description="start the load when the app starts")
-    seed: int = 0
-    overflow: Literal["drop", "queue"] = "drop"
-    queue_limit: int = Field(default=1000, ge=0)
-    drain_s: float = Field(default=5.0, ge=0, le=600)
-    window_s: int = Field(default=30, ge=1, le=3600)
-    saturation_lag_ms: float = Field(default=50.0, gt=0)
+    autostart: bool = Field(
+        default=False,
+        description="start the load when the app starts",
+        json_schema_extra={"flags": ["--start"]},
+    )
+    speed: float = Field(
+        default=1.0,
+        gt=0,
+        le=1000,
+        description="demo seconds per wall second: arrivals, think times, windows and phases run "
+        "this much faster, and every time is reported in demo time (match the stack's SPEED)",
+    )
     request_timeout_s: float = Field(default=300.0, gt=0, description="whole request bound")
     read_timeout_s: float = Field(default=60.0, gt=0, description="silence bound between bytes")
     request_log: Path | None = Field(default=None, description="append one JSON line per request")
-    summary_dir: Path | None = Field(default=None, description="write a JSON summary per session")
     conversations_max: int = Field(default=200, ge=1, le=100_000)
     presenter_token: SecretStr | None = Field(
         default=None, validation_alias=_alias("presenter_token", "PRESENTER_TOKEN")
@@ -110,12 +125,16 @@ class Settings(BaseSettings):
         return self
 
     def engine_settings(self) -> EngineSettings:
-        return EngineSettings(
-            seed=self.seed,
-            overflow=self.overflow,
-            queue_limit=self.queue_limit,
-            drain_s=self.drain_s,
-            window_s=self.window_s,
-            saturation_lag_ms=self.saturation_lag_ms,
-            summary_dir=self.summary_dir,
+        return EngineSettings.model_validate(
+            self.model_dump(include=set(EngineSettings.model_fields))
         )
+
+
+def env_name(name: str, field: FieldInfo) -> str | None:
+    """The environment variable a Settings field reads (its alias, else LOADGEN_<NAME>)."""
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        for choice in alias.choices:
+            if isinstance(choice, str) and choice.isupper():
+                return choice
+    return f"LOADGEN_{name.upper()}"

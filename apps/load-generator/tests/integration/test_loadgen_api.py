@@ -14,15 +14,15 @@ import pytest
 import uvicorn
 
 from demo_common.corpus import Corpus, load_corpus
+from demo_common.net import free_port
+from demo_testing.doubles import FakeClock, write_tiny_corpus
 from loadgen.api import create_app
 from loadgen.cli import AppServer
-from loadgen.localcluster import LocalCluster
-from loadgen.localcluster.cluster import free_port
 from loadgen.scenario import load_demo_script
 from loadgen.settings import Settings
-from loadgen.testing import FakeClock, write_tiny_corpus
 from loadgen.workloads.followup import FollowupQuestions
 from loadgen.workloads.followup_remote import OpenAIQuestionSource
+from localcluster import LocalCluster
 
 pytestmark = pytest.mark.integration
 TOKEN = "integration-presenter-token"

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from loadgen.localcluster.cluster import free_port
-from loadgen.testing import write_tiny_corpus
+from demo_common.net import free_port
+from demo_testing.doubles import write_tiny_corpus
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +39,8 @@ def read_banner(process: subprocess.Popen[str], deadline_s: float) -> str:
         if not line:
             break
         lines.append(line)
-        if line.startswith("Ctrl-C"):
+        # The stack prints its banner first, then the app its own (with the token).
+        if line.startswith("Ctrl-C") and any("presenter token" in seen for seen in lines):
             return "".join(lines)
     raise AssertionError(f"no banner; exit {process.poll()}; output: {''.join(lines)}")
 

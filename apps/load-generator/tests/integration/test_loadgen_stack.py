@@ -14,6 +14,7 @@ import pytest
 
 from demo_common.corpus import Corpus, load_corpus
 from demo_common.tokenizer import count_chat_tokens, count_tokens
+from demo_testing.doubles import write_tiny_corpus
 from loadgen.client import (
     AiohttpTransport,
     ChatRequest,
@@ -22,15 +23,15 @@ from loadgen.client import (
     Workload,
 )
 from loadgen.clock import MonotonicClock
-from loadgen.config import EngineSettings, LoadConfig, Mix
-from loadgen.conversations import ConversationStore
 from loadgen.engine import Engine
-from loadgen.localcluster import LocalCluster
-from loadgen.metrics import LoadgenMetrics
+from loadgen.engine.settings import EngineSettings
+from loadgen.metrics.prometheus import LoadgenMetrics
 from loadgen.runtime import build_drivers
 from loadgen.scenario import DemoScript, load_demo_script
-from loadgen.testing import write_tiny_corpus
+from loadgen.scenario.load import LoadConfig, Mix
 from loadgen.workloads import FollowupQuestions, WorkloadDriver
+from loadgen.workloads.conversations import ConversationStore
+from localcluster import LocalCluster
 
 pytestmark = pytest.mark.integration
 S = 1_000_000_000

@@ -9,11 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from demo_common.corpus import load_corpus
+from demo_testing.doubles import FakeClock, write_tiny_corpus
 from loadgen.api import create_app
-from loadgen.client.records import ChatRequest, RequestRecord
+from loadgen.records import ChatRequest, RequestRecord
 from loadgen.scenario import load_demo_script
 from loadgen.settings import Settings
-from loadgen.testing import FakeClock, write_tiny_corpus
 
 TOKEN = "presenter-secret-1"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

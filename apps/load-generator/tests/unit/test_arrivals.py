@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from loadgen.arrivals import PoissonArrivals
+from loadgen.engine.arrivals import PoissonArrivals
 
 S = 1_000_000_000
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from demo_testing.doubles import write_tiny_corpus
 from loadgen.cli import main
-from loadgen.testing import write_tiny_corpus
 
 
 @pytest.mark.parametrize(

@@ -10,16 +10,17 @@ from typing import Any
 
 import pytest
 
-from loadgen.client.records import ChatRequest, RequestRecord, Workload
-from loadgen.config import EngineSettings, LoadConfig, Mix
-from loadgen.conversations import ConversationStore
+from demo_testing.doubles import FakeClock
 from loadgen.engine import Engine
+from loadgen.engine.settings import EngineSettings
 from loadgen.errors import EngineStateError
-from loadgen.metrics import LoadgenMetrics
+from loadgen.metrics.prometheus import LoadgenMetrics
+from loadgen.records import ChatRequest, RequestRecord, Workload
 from loadgen.scenario import load_demo_script
-from loadgen.testing import FakeClock
+from loadgen.scenario.load import LoadConfig, Mix
 from loadgen.workloads import ChatWorkload, FollowupQuestions, ReasoningWorkload
 from loadgen.workloads.base import Runner
+from loadgen.workloads.conversations import ConversationStore
 
 S = 1_000_000_000
 MS = 1_000_000

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from loadgen.client.records import Message, RequestRecord
-from loadgen.conversations import ConversationStore
+from demo_testing.doubles import FakeClock
 from loadgen.errors import FollowupError
-from loadgen.testing import FakeClock
+from loadgen.records import Message, RequestRecord
+from loadgen.workloads.conversations import ConversationStore
 from loadgen.workloads.followup import FollowupQuestions
 from loadgen.workloads.followup_remote import _extract_question
 

@@ -6,10 +6,10 @@ import random
 
 import pytest
 
-from loadgen.client.records import RequestRecord
-from loadgen.live import LiveWindow
-from loadgen.stats import LogHistogram
-from loadgen.tally import Tally
+from loadgen.metrics.live import LiveWindow
+from loadgen.metrics.stats import LogHistogram
+from loadgen.metrics.tally import Tally
+from loadgen.records import RequestRecord
 
 S = 1_000_000_000
 MS = 1_000_000

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loadgen.client import ChatRequest, StreamingClient
-from loadgen.errors import TransportConnectError, TransportDisconnected, TransportTimeout
-from loadgen.testing import (
+from demo_testing.doubles import (
     SSE_DONE,
     FakeClock,
     MemoryTransport,
@@ -14,6 +12,8 @@ from loadgen.testing import (
     sse_chunk,
     sse_usage,
 )
+from loadgen.client import ChatRequest, StreamingClient
+from loadgen.errors import TransportConnectError, TransportDisconnected, TransportTimeout
 
 MS = 1_000_000
 

@@ -1,6 +1,6 @@
 """The corpus layout (records, manifest) and its one reader, for a folder or a Spaces prefix.
 
-Layout (docs: CONTRACTS.md): `manifest.json`, `documents.jsonl`, `passages.jsonl`,
+Layout (docs/contracts.md): `manifest.json`, `documents.jsonl`, `passages.jsonl`,
 `prompts.jsonl`, and `_COMPLETE` written last. Every problem raises `CorpusError` naming the
 file and, for JSON Lines, the line.
 """
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from demo_common.errors import CorpusError, ObjectNotFoundError, ObjectStoreError
 from demo_common.objectstore import ObjectStore, S3Settings, open_store, sha256_hex
+from demo_common.validation import one_line
 
 __all__ = [
     "COMPLETE_MARKER",
@@ -143,10 +144,7 @@ def encode_jsonl(records: Iterable[BaseModel]) -> bytes:
 
 
 def _describe_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "record"
-    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"field '{field}': {first['msg']}{more}"
+    return one_line(exc, default="record", template="field '{field}': {message}")
 
 
 def parse_jsonl(data: bytes, model: type[R], where: str) -> list[R]:

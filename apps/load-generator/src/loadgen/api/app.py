@@ -13,7 +13,7 @@ from demo_common.corpus import Corpus, load_corpus
 from loadgen.api.routes import conversations, events, health, presets, status, workload
 from loadgen.api.ui_files import UiFiles
 from loadgen.clock import Clock
-from loadgen.ports import RequestSender
+from loadgen.engine.ports import RequestSender
 from loadgen.runtime import open_runtime
 from loadgen.scenario import load_demo_script
 from loadgen.scenario.models import DemoScript

@@ -1,4 +1,4 @@
-"""Response bodies of the HTTP API (request bodies are loadgen.config models)."""
+"""Response bodies of the HTTP API (request bodies are loadgen.scenario.load models)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from loadgen.client.records import Workload
-from loadgen.config import LoadConfig
+from loadgen.metrics.snapshot import EngineState, LiveSnapshot
+from loadgen.records import Workload
+from loadgen.scenario.load import LoadConfig
 from loadgen.scenario.models import Preset, Slo
-from loadgen.snapshot import EngineState, LiveSnapshot
 
 
 class _Model(BaseModel):

@@ -2,7 +2,7 @@
 
 Bytes arrive in arbitrary chunks; each chunk comes with the instant it was read. An event's
 timestamp is that of the chunk holding its first byte, so a slow reader never shifts it later
-than the bytes actually arrived (the measurement conventions in ../shared/design.md).
+than the bytes actually arrived (docs/measurement-conventions.md).
 """
 
 from __future__ import annotations

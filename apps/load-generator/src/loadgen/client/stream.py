@@ -1,6 +1,6 @@
 """OpenAI chat-completions streaming client: one request in, one measured RequestRecord out.
 
-Measurement conventions (../shared/design.md): TTFT is the first byte of the first SSE event
+Measurement conventions (docs/measurement-conventions.md): TTFT is the first byte of the first SSE event
 carrying content (or reasoning) minus the send instant; TTST the second such event minus the
 first; ITL per token is each later inter-event gap divided by the tokens that event carries
 (from cumulative `usage` when the server streams it, else the shared tokenizer); E2E the last
@@ -17,7 +17,11 @@ from typing import Any
 
 import orjson
 
-from loadgen.client.records import (
+from loadgen.client.sse import SSEFormatError, SSEParser
+from loadgen.client.transport import Transport
+from loadgen.clock import Clock, MonotonicClock
+from loadgen.errors import TransportConnectError, TransportDisconnected, TransportTimeout
+from loadgen.records import (
     REASON_CONNECT,
     REASON_DISCONNECT,
     REASON_EMPTY,
@@ -28,10 +32,6 @@ from loadgen.client.records import (
     ChatRequest,
     RequestRecord,
 )
-from loadgen.client.sse import SSEFormatError, SSEParser
-from loadgen.client.transport import Transport
-from loadgen.clock import Clock, MonotonicClock
-from loadgen.errors import TransportConnectError, TransportDisconnected, TransportTimeout
 
 TokenCounter = Callable[[str], int]
 ERROR_BODY_LIMIT = 2048

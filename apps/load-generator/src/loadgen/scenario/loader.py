@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from demo_common.validation import one_line
 from loadgen.errors import ScenarioError
 from loadgen.scenario.models import DemoScript
 
@@ -30,10 +31,8 @@ def parse_demo_script(text: str, where: str) -> DemoScript:
     try:
         return DemoScript.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ScenarioError(f"{where}: field '{field}': {first['msg']}{more}") from None
+        message = one_line(exc, default="(top level)", template="field '{field}': {message}")
+        raise ScenarioError(f"{where}: {message}") from None
 
 
 def load_demo_script(path: Path | None = None) -> DemoScript:

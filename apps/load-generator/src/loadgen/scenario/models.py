@@ -10,8 +10,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from loadgen.client.records import WORKLOADS, Workload
-from loadgen.config import LoadConfig
+from loadgen.records import WORKLOADS, Workload
+from loadgen.scenario.load import LoadConfig
 
 
 class _Strict(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from loadgen.client.records import ChatRequest, RequestRecord, Workload, turn_label
+from loadgen.records import ChatRequest, RequestRecord, Workload, turn_label
 
 __all__ = ["DocumentLike", "PassageLike", "PromptLike", "Runner", "WorkloadDriver", "turn_label"]
 

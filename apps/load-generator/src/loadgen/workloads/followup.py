@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from loadgen.client.records import Message
 from loadgen.clock import Clock, s_to_ns
 from loadgen.errors import FollowupError
+from loadgen.records import Message
 
 QuestionOrigin = Literal["remote", "fallback"]
 

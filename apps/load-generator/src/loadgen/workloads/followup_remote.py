@@ -12,8 +12,8 @@ from typing import Any
 
 import aiohttp
 
-from loadgen.client.records import Message
 from loadgen.errors import FollowupError
+from loadgen.records import Message
 
 _INSTRUCTION = (
     "You write the next question a curious visitor asks in a conversation about a topic. "

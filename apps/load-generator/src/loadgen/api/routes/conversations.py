@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from loadgen.api.deps import RuntimeDep
-from loadgen.conversations import Conversation, ConversationSummary
+from loadgen.workloads.conversations import Conversation, ConversationSummary
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from loadgen.api.deps import RuntimeDep
+from loadgen.metrics.snapshot import LiveSnapshot
 from loadgen.runtime import Runtime
-from loadgen.snapshot import LiveSnapshot
 
 router = APIRouter(prefix="/api", tags=["events"])
 KEEPALIVE_S = 10.0

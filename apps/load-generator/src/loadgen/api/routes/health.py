@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from loadgen.api.deps import RuntimeDep
-from loadgen.metrics import CONTENT_TYPE
+from loadgen.metrics.prometheus import CONTENT_TYPE
 
 router = APIRouter(tags=["health"])
 

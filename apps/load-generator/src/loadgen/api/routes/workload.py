@@ -7,8 +7,8 @@ from pydantic import ValidationError
 
 from loadgen.api.deps import PresenterOnly, RuntimeDep
 from loadgen.api.schemas import ConfigResponse, StateResponse, StopResponse
-from loadgen.config import LoadConfigUpdate
 from loadgen.errors import EngineStateError
+from loadgen.scenario.load import LoadConfigUpdate
 
 router = APIRouter(prefix="/api/workload", tags=["workload"], dependencies=PresenterOnly)
 

@@ -1,0 +1,1 @@
+"""Adapters: the load generator's ports implemented against real systems (local stack, cluster)."""

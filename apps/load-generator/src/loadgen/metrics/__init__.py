@@ -1,0 +1,1 @@
+"""Client-side accounting: Prometheus export, live window, tallies, snapshots, summaries."""

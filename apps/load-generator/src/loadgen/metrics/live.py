@@ -1,0 +1,91 @@
+"""Sliding-window live aggregates (1 s bins) for the UI, and their fan-out to viewers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from loadgen.clock import NS_PER_S
+from loadgen.metrics.snapshot import LiveSnapshot
+from loadgen.metrics.tally import Tally
+from loadgen.records import RequestRecord, Workload
+
+
+class LiveWindow:
+    """Keeps the last `window_s` one-second bins; `tally()` merges them."""
+
+    def __init__(self, window_s: int = 30) -> None:
+        if window_s < 1:
+            raise ValueError("window_s must be >= 1")
+        self._window_s = window_s
+        self._bins: deque[tuple[int, Tally]] = deque()
+        self._origin_ns: int | None = None
+
+    @property
+    def window_s(self) -> int:
+        return self._window_s
+
+    def restart(self, now_ns: int) -> None:
+        """Forget everything (a new session starts at `now_ns`)."""
+        self._bins.clear()
+        self._origin_ns = now_ns
+
+    def _bin(self, now_ns: int) -> Tally:
+        second = now_ns // NS_PER_S
+        if self._origin_ns is None:
+            self._origin_ns = now_ns
+        if not self._bins or self._bins[-1][0] != second:
+            self._bins.append((second, Tally()))
+            self._expire(second)
+        return self._bins[-1][1]
+
+    def _expire(self, second: int) -> None:
+        while self._bins and self._bins[0][0] <= second - self._window_s:
+            self._bins.popleft()
+
+    def add_record(self, record: RequestRecord, now_ns: int) -> None:
+        self._bin(now_ns).add_record(record)
+
+    def add_arrival(self, workload: Workload, dispatch_lag_ns: int, now_ns: int) -> None:
+        self._bin(now_ns).add_arrival(workload, dispatch_lag_ns)
+
+    def add_dispatch(self, workload: Workload, now_ns: int) -> None:
+        self._bin(now_ns).add_dispatch(workload)
+
+    def tally(self, now_ns: int) -> tuple[Tally, float]:
+        """The merged window and the seconds it spans (shorter right after a restart)."""
+        second = now_ns // NS_PER_S
+        self._expire(second)
+        merged = Tally()
+        for _, part in self._bins:
+            merged.merge(part)
+        origin_ns = now_ns if self._origin_ns is None else self._origin_ns
+        # The bins hold window_s - 1 whole seconds plus the current, partial one.
+        covered_s = self._window_s - 1 + (now_ns % NS_PER_S) / NS_PER_S
+        elapsed_s = (now_ns - origin_ns) / NS_PER_S
+        return merged, max(min(covered_s, elapsed_s), 1e-3)
+
+
+class SnapshotHub:
+    """Hands each snapshot to every viewer; a slow viewer gets the newest, never a backlog."""
+
+    def __init__(self, depth: int = 2) -> None:
+        self._depth = depth
+        self._queues: set[asyncio.Queue[LiveSnapshot]] = set()
+
+    def publish(self, snapshot: LiveSnapshot) -> None:
+        for queue in self._queues:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(snapshot)
+
+    @asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[LiveSnapshot]]:
+        queue: asyncio.Queue[LiveSnapshot] = asyncio.Queue(maxsize=self._depth)
+        self._queues.add(queue)
+        try:
+            yield queue
+        finally:
+            self._queues.discard(queue)

@@ -1,0 +1,131 @@
+"""Mergeable per-workload (and per chat turn) tallies of request records.
+
+One Tally is a one-second bin of the live window (live.py) or a whole session (the summary).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from loadgen.metrics.registry import LATENCIES, TOKEN_KINDS
+from loadgen.metrics.stats import LogHistogram
+from loadgen.records import WORKLOADS, RequestRecord, Workload, turn_label
+
+NS = 1e-9
+KIND_NAMES = tuple(kind for kind, _ in TOKEN_KINDS)
+
+
+class WorkloadTally:
+    """Latency histograms (seconds, one per registry latency) and counts of one workload/turn."""
+
+    __slots__ = (
+        "arrivals",
+        "dispatched",
+        "dropped",
+        "errors",
+        "latency",
+        "ok",
+        "reasons",
+        "tokens",
+    )
+
+    def __init__(self) -> None:
+        self.latency: dict[str, LogHistogram] = {m.key: LogHistogram() for m in LATENCIES}
+        self.tokens: dict[str, int] = dict.fromkeys(KIND_NAMES, 0)
+        self.ok = 0
+        self.errors = 0
+        self.dropped = 0
+        self.arrivals = 0
+        self.dispatched = 0
+        self.reasons: Counter[str] = Counter()
+
+    def add_record(self, record: RequestRecord) -> None:
+        if record.status == "dropped":
+            self.dropped += 1
+            self.reasons[record.reason] += 1
+            return
+        if record.status == "ok":
+            self.ok += 1
+        else:
+            self.errors += 1
+            self.reasons[record.reason] += 1
+        for metric in LATENCIES:
+            hist = self.latency[metric.key]
+            for value_ns, weight in metric.read_ns(record):
+                hist.add(value_ns * NS, weight)
+        for kind, read in TOKEN_KINDS:
+            self.tokens[kind] += read(record) or 0
+
+    def merge(self, other: WorkloadTally) -> None:
+        for key, hist in other.latency.items():
+            self.latency[key].merge(hist)
+        for kind, count in other.tokens.items():
+            self.tokens[kind] += count
+        self.ok += other.ok
+        self.errors += other.errors
+        self.dropped += other.dropped
+        self.arrivals += other.arrivals
+        self.dispatched += other.dispatched
+        self.reasons.update(other.reasons)
+
+    def to_dict(self, seconds: float | None = None) -> dict[str, Any]:
+        """Percentiles in ms, counts, and (given the span in seconds) rates."""
+        input_tokens, cached_tokens = self.tokens["input"], self.tokens["cached"]
+        out: dict[str, Any] = {
+            "ok": self.ok,
+            "errors": self.errors,
+            "dropped": self.dropped,
+            "reasons": dict(self.reasons),
+            "arrivals": self.arrivals,
+            "dispatched": self.dispatched,
+            **{f"{kind}_tokens": count for kind, count in self.tokens.items()},
+            "cache_hit_ratio": round(cached_tokens / input_tokens, 4) if input_tokens else None,
+        }
+        for key, hist in self.latency.items():
+            out[f"{key}_ms"] = hist.summary(scale=1000.0)
+        if seconds is not None and seconds > 0:
+            out["offered_rps"] = round(self.arrivals / seconds, 4)
+            out["achieved_rps"] = round(self.dispatched / seconds, 4)
+            out["completed_rps"] = round((self.ok + self.errors) / seconds, 4)
+            out["output_tokens_per_s"] = round(self.tokens["output"] / seconds, 2)
+        return out
+
+
+class Tally:
+    """Per-workload tallies, chat per turn ("1".."4", "5+"), and the client's own lateness."""
+
+    __slots__ = ("dispatch_lag", "turns", "workloads")
+
+    def __init__(self) -> None:
+        self.workloads: dict[Workload, WorkloadTally] = {w: WorkloadTally() for w in WORKLOADS}
+        self.turns: dict[str, WorkloadTally] = {}
+        self.dispatch_lag = LogHistogram()  # arrival loop wake-up lateness (seconds)
+
+    def add_record(self, record: RequestRecord) -> None:
+        self.workloads[record.workload].add_record(record)
+        if record.workload == "chat" and record.status != "dropped":
+            label = turn_label(record.turn)
+            tally = self.turns.get(label)
+            if tally is None:
+                tally = self.turns[label] = WorkloadTally()
+            tally.add_record(record)
+
+    def add_arrival(self, workload: Workload, dispatch_lag_ns: int) -> None:
+        """An arrival came due; the loop woke `dispatch_lag_ns` after its intended instant."""
+        self.workloads[workload].arrivals += 1
+        self.dispatch_lag.add(max(dispatch_lag_ns, 0) * NS)
+
+    def add_dispatch(self, workload: Workload) -> None:
+        """An arrival started (at once, or later out of the queue)."""
+        self.workloads[workload].dispatched += 1
+
+    def merge(self, other: Tally) -> None:
+        for w in WORKLOADS:
+            self.workloads[w].merge(other.workloads[w])
+        for label, tally in other.turns.items():
+            mine = self.turns.get(label)
+            if mine is None:
+                mine = self.turns[label] = WorkloadTally()
+            mine.merge(tally)
+        self.dispatch_lag.merge(other.dispatch_lag)

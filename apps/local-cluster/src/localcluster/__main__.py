@@ -1,0 +1,5 @@
+"""python -m localcluster up."""
+
+from localcluster.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""Architecture and GPU datasheet figures the roofline model is built from (calibration.md).
+
+Everything here is a published or measured fact, cited from docs/calibration.md; nothing
+is fitted. Byte and FLOP counts are derived from the architecture so the 70B and 8B profiles
+share one model.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+GIB = 1024**3
+
+
+class ModelSpec(BaseModel):
+    """A dense Llama-style decoder: shapes plus the storage precision of weights and KV cache."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    layers: int = Field(gt=0)
+    hidden: int = Field(gt=0)
+    heads: int = Field(gt=0)
+    kv_heads: int = Field(gt=0)
+    head_dim: int = Field(gt=0)
+    intermediate: int = Field(gt=0)
+    vocab: int = Field(gt=0)
+    linear_weight_bytes: float = Field(gt=0, description="bytes per parameter of the matmuls")
+    embedding_weight_bytes: float = Field(gt=0, description="bytes per embedding/lm_head param")
+    kv_bytes_per_element: float = Field(gt=0)
+
+    @property
+    def linear_params_per_layer(self) -> int:
+        q_out = self.heads * self.head_dim
+        kv_out = self.kv_heads * self.head_dim
+        attention = self.hidden * q_out + 2 * self.hidden * kv_out + q_out * self.hidden
+        mlp = 3 * self.hidden * self.intermediate  # gate, up, down
+        return attention + mlp
+
+    @property
+    def linear_params(self) -> int:
+        """Matmul parameters of all decoder layers (what every token multiplies through)."""
+        return self.layers * self.linear_params_per_layer
+
+    @property
+    def embedding_params(self) -> int:
+        """One vocab x hidden table; Llama-3.1 has two (input embedding, untied lm_head)."""
+        return self.vocab * self.hidden
+
+    @property
+    def total_params(self) -> int:
+        return self.linear_params + 2 * self.embedding_params
+
+    @property
+    def weight_bytes(self) -> float:
+        return (
+            self.linear_params * self.linear_weight_bytes
+            + 2 * self.embedding_params * self.embedding_weight_bytes
+        )
+
+    @property
+    def step_weight_bytes(self) -> float:
+        """Weights read by one forward pass: all but the embedding table (only B rows of it)."""
+        return (
+            self.linear_params * self.linear_weight_bytes
+            + self.embedding_params * self.embedding_weight_bytes
+        )
+
+    @property
+    def kv_bytes_per_token(self) -> int:
+        return round(2 * self.layers * self.kv_heads * self.head_dim * self.kv_bytes_per_element)
+
+    def token_flops(self) -> float:
+        """Matmul FLOPs per token through the decoder layers (2 per multiply-add)."""
+        return 2.0 * self.linear_params
+
+    def lm_head_flops(self) -> float:
+        """FLOPs of the output projection, paid once per sequence per forward pass."""
+        return 2.0 * self.embedding_params
+
+    def attention_flops_per_pair(self) -> float:
+        """FLOPs of QK^T plus AV for one (query, key) pair summed over layers."""
+        return 4.0 * self.layers * self.heads * self.head_dim
+
+
+class GpuSpec(BaseModel):
+    """Datasheet figures of one GPU (calibration.md, 'Hardware facts')."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    hbm_bytes: float = Field(gt=0)
+    hbm_bytes_per_s: float = Field(gt=0)
+    peak_flops: float = Field(gt=0, description="dense peak at the precision the model runs in")
+
+
+# calibration.md: Llama-3.1-70B-Instruct, FP8 weights (TRT-LLM/vLLM FP8 checkpoints keep the
+# embedding and lm_head in BF16), FP8 KV cache: 163,840 B/token.
+LLAMA_31_70B_FP8 = ModelSpec(
+    name="Llama-3.1-70B-Instruct (FP8 weights, FP8 KV)",
+    layers=80,
+    hidden=8192,
+    heads=64,
+    kv_heads=8,
+    head_dim=128,
+    intermediate=28672,
+    vocab=128256,
+    linear_weight_bytes=1.0,
+    embedding_weight_bytes=2.0,
+    kv_bytes_per_element=1.0,
+)
+
+# calibration.md: Llama-3.1-8B, 32 layers, hidden 4096, 32 heads, 8 KV heads, intermediate
+# 14336; BF16 weights and KV (131,072 B/token), as the dev cluster serves it.
+LLAMA_31_8B_BF16 = ModelSpec(
+    name="Llama-3.1-8B-Instruct (BF16 weights, BF16 KV)",
+    layers=32,
+    hidden=4096,
+    heads=32,
+    kv_heads=8,
+    head_dim=128,
+    intermediate=14336,
+    vocab=128256,
+    linear_weight_bytes=2.0,
+    embedding_weight_bytes=2.0,
+    kv_bytes_per_element=2.0,
+)
+
+# calibration.md: H200 SXM 141 GB HBM3e at 4.8 TB/s, dense FP8 ~1979 TFLOP/s.
+H200_SXM = GpuSpec(name="H200 SXM", hbm_bytes=141e9, hbm_bytes_per_s=4.8e12, peak_flops=1979e12)
+
+# calibration.md: H100 SXM 80 GB HBM3 at 3.35 TB/s, dense BF16 ~989 TFLOP/s (the 8B runs BF16).
+H100_SXM_BF16 = GpuSpec(
+    name="H100 SXM (BF16)", hbm_bytes=80e9, hbm_bytes_per_s=3.35e12, peak_flops=989e12
+)
+
+# calibration.md, measured with vLLM 0.14.1 at gpu-memory-utilization 0.90 on one H200.
+MEASURED_70B_WEIGHTS_BYTES = 67.7 * GIB
+MEASURED_70B_KV_TOKENS_PER_H200 = 348_304
+MEASURED_70B_WORKER_START_S = (205.0, 211.0)
