@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
-from loadgen.localcluster import LocalCluster
-from loadgen.localcluster.cluster import free_port
-from loadgen.testing import write_tiny_corpus
+from demo_common.net import free_port
+from demo_testing.doubles import write_tiny_corpus
+from demo_testing.stack import TEST_SPEED
+from localcluster.cluster import LocalCluster
 
 REPO = Path(__file__).resolve().parents[4]
 UI_DIST = REPO / "apps/load-generator/ui/dist"
@@ -86,14 +87,12 @@ class AppProcess:
         corpus = self.workdir / "corpus"
         if not corpus.exists():
             write_tiny_corpus(corpus)
-        env = os.environ | {
-            "PRESENTER_TOKEN": TOKEN,
-            "LOADGEN_CONTROL_URL": self.stack.control_url,
-            "LOADGEN_PROMETHEUS_URL": self.stack.prometheus_url,
-        }
+        env = os.environ | {"PRESENTER_TOKEN": TOKEN}
         argv = [
             sys.executable, "-m", "loadgen", "serve",
             "--endpoint", self.stack.frontend_url, "--model", self.stack.model_name,
+            "--speed", str(TEST_SPEED), "--backend", "local",
+            "--control-url", self.stack.control_url, "--prometheus-url", self.stack.prometheus_url,
             "--host", "127.0.0.1", "--port", str(self.port), "--corpus", str(corpus),
             "--ui-dir", str(UI_DIST), "--summary-dir", str(self.workdir / "sessions"),
         ]  # fmt: skip

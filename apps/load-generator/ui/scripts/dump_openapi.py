@@ -12,9 +12,9 @@ import tempfile
 from pathlib import Path
 
 from demo_common.corpus import load_corpus
+from demo_testing.doubles import write_tiny_corpus
 from loadgen.api.app import create_app
 from loadgen.settings import Settings
-from loadgen.testing import write_tiny_corpus
 
 
 def main(argv: list[str]) -> int:
