@@ -55,3 +55,7 @@ demo: ui
 lint: ui-lint
 test: ui ui-test
 system-deps: ui-system-deps
+
+.PHONY: record
+record: install system-deps corpus ui ## Fallback video of one auto cycle of the audience view into build/record/ (ENV, SPEED; URL= records a running app)
+	$(RUN) python $(UI_DIR)/scripts/record.py --env $(ENV) --speed $(SPEED) --out build/record $(if $(URL),--url $(URL))

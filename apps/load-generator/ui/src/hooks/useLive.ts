@@ -10,7 +10,7 @@ export interface Sample {
 }
 
 export const HISTORY_LIMIT = 900; // samples kept (15 minutes at 1 Hz)
-const SILENCE_MS = 8000; // the server sends one snapshot a second
+const SILENCE_MS = 15_000; // the server sends one a second; a busy one can lag seconds
 const BACKOFF_MS = [500, 1000, 2000, 4000];
 
 export function appendSample(history: readonly Sample[], snap: LiveSnapshot, limit = HISTORY_LIMIT): Sample[] {

@@ -171,7 +171,7 @@ export function Audience() {
           markers={markers}
           windowS={WINDOW_S}
           yFormat={(v) => v.toFixed(1)}
-          y2Format={(v) => v.toFixed(0)}
+          y2Format={(v) => (v >= 10 ? v.toFixed(0) : v.toFixed(1))}
         />
         <Chart
           big
