@@ -1,4 +1,4 @@
-# Mocker performance profiles (localcluster.perfmodel): the fitted roofline vs calibration.md.
+# Mocker performance profiles (localcluster.perfmodel): the physics model vs every measured point of calibration.md.
 
 .PHONY: profile-fidelity
 profile-fidelity: install ## Print each profile's predictions next to the calibration.md figures

@@ -12,27 +12,23 @@ from pathlib import Path
 from typing import Any
 
 from localcluster.perfmodel import PROFILE_NAMES, hardware_profile
-from localcluster.perfmodel.fidelity import (
-    TARGET_REL_ERROR,
-    fidelity_rows,
-    max_fitted_error,
-    render_markdown,
-)
+from localcluster.perfmodel.fidelity import failures, fidelity_rows, render_markdown
 
 MARKDOWN_NAME = "profile-fidelity.md"
 JSON_NAME = "profile-fidelity.json"
 
 
 def fidelity_report() -> dict[str, Any]:
-    """Rows, fitted parameters and the worst fitted error of every profile."""
-    report: dict[str, Any] = {"target_rel_error": TARGET_REL_ERROR, "profiles": {}}
+    """Rows, model parameters and the number of failing points of every profile."""
+    report: dict[str, Any] = {"profiles": {}}
     for name in PROFILE_NAMES:
         profile = hardware_profile(name)
         rows = fidelity_rows(profile)
         report["profiles"][name] = {
-            "fitted": profile.fitted,
-            "params": profile.params.model_dump(),
-            "max_fitted_rel_error": max_fitted_error(rows),
+            "measured_hardware": profile.gpu.measured,
+            "engine_params": profile.engine_params.model_dump(),
+            "unfused": profile.unfused.model_dump(),
+            "failures": len(failures(rows)),
             "rows": [asdict(r) for r in rows],
         }
     return report

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -31,6 +32,7 @@ from loadgen.api import create_app
 from loadgen.errors import ConfigError, LoadgenError, WorkloadDataError
 from loadgen.runtime import check_data, settle_heap
 from loadgen.scenario import DemoScript, load_demo_script
+from loadgen.scenario_runtime import open_backend_ports
 from loadgen.settings import SECRET_FIELDS, Settings, env_name
 
 DEMO_SUMMARY_DIR = Path("build/sessions")
@@ -49,7 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--env", choices=["prod", "dev"], help="layout (env: ENV; default prod)")
     # The stack provides the endpoint and the model; host and speed are shared with it.
     add_model_flags(
-        demo, Settings, env_name=env_name, exclude=(*SECRET_FIELDS, "endpoint_url", "model")
+        demo,
+        Settings,
+        env_name=env_name,
+        exclude=(*SECRET_FIELDS, "endpoint_url", "model", "control_url", "prometheus_url", "env"),
     )
     return parser
 
@@ -89,7 +94,12 @@ async def serve_app(
     settings: Settings, script: DemoScript, corpus: Corpus, stop: asyncio.Event, banner: str
 ) -> None:
     """Serve the app until `stop` is set."""
-    app = create_app(settings, script=script, corpus=corpus)
+    app = create_app(
+        settings,
+        script=script,
+        corpus=corpus,
+        scenario_ports=functools.partial(open_backend_ports, settings),
+    )
     settle_heap()
     token: str = app.state.presenter_token
     generated = settings.presenter_token is None
@@ -162,7 +172,12 @@ async def _demo(
     forwarded += [f"--speed={settings.speed:g}"] + ([f"--env={args.env}"] if args.env else [])
     async with local_stack_process(forwarded) as stack:
         settings = settings.model_copy(
-            update={"endpoint_url": stack.frontend_url, "model": stack.model_name}
+            update={
+                "endpoint_url": stack.frontend_url,
+                "model": stack.model_name,
+                "control_url": stack.control_url,  # the scenario controller's local backend
+                "prometheus_url": stack.prometheus_url,
+            }
         )
         await serve_app(settings, script, corpus, stop, banner="")
 

@@ -46,3 +46,27 @@ class FollowupError(LoadgenError):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class ScalerError(LoadgenError):
+    """A cluster scaler call (pool control API, Kubernetes API) failed."""
+
+
+class ScalerUnavailable(ScalerError):
+    """The scaler did not answer: timeouts, connection errors or 5xx after the retries."""
+
+
+class ScaleRejected(ScalerError):
+    """The scaler refused the request (4xx): bad pool, replicas out of bounds, forbidden."""
+
+
+class ScenarioModeError(LoadgenError):
+    """The scenario's current mode forbids the action (HTTP 409); the message says why."""
+
+
+class ScaleGuardError(LoadgenError):
+    """A scaling request would break the GPU budget or take a pool below 1 (HTTP 409)."""
+
+
+class MetricsUnavailable(LoadgenError):
+    """A metrics query failed (Prometheus unreachable, 5xx, malformed or ambiguous answer)."""

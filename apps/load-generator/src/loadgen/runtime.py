@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -15,13 +15,16 @@ from demo_common.corpus import Corpus
 from demo_common.tokenizer import count_chat_tokens, count_tokens
 from loadgen.client import AiohttpTransport, StreamingClient
 from loadgen.clock import Clock, MonotonicClock
+from loadgen.controller.core import ScenarioController
 from loadgen.engine import Engine
 from loadgen.engine.ports import RecordSink, RequestSender
 from loadgen.errors import ConfigError
 from loadgen.metrics.prometheus import LoadgenMetrics
 from loadgen.metrics.recorder import JsonlLog
 from loadgen.records import Workload
+from loadgen.scenario.load import LoadConfig
 from loadgen.scenario.models import DemoScript, Preset, WorkloadShapes
+from loadgen.scenario_runtime import PortsFactory, ScenarioPorts, open_scenario
 from loadgen.settings import Settings
 from loadgen.workloads import (
     ChatWorkload,
@@ -48,6 +51,12 @@ class Runtime:
     presenter_token: str
     active_preset: str | None
     shutdown: asyncio.Event = field(default_factory=asyncio.Event)
+    scenario: ScenarioController | None = None  # None: no cluster backend wired (some tests)
+
+
+def _note_preset(runtime: Runtime, config: LoadConfig) -> None:
+    """The scenario applied a config: name its preset, if it is one."""
+    runtime.active_preset = next((p.id for p in runtime.script.presets if p.load == config), None)
 
 
 def settle_heap() -> None:
@@ -106,8 +115,11 @@ async def open_runtime(
     *,
     sender: RequestSender | None = None,
     clock: Clock | None = None,
+    scenario_ports: ScenarioPorts | PortsFactory | None = None,
+    extra_sinks: Sequence[RecordSink] = (),
 ) -> AsyncIterator[Runtime]:
-    """Build and run everything for one app lifetime (tests may inject sender and clock)."""
+    """Build and run everything for one app lifetime (tests may inject sender, clock and the
+    scenario controller's ports; without ports there is no controller)."""
     clock = clock or MonotonicClock(settings.speed)
     preset = initial_preset(settings, script)
     metrics = LoadgenMetrics(script.slos)
@@ -146,7 +158,7 @@ async def open_runtime(
                 request_timeout_s=settings.request_timeout_s,
                 api_key=key.get_secret_value() if key else None,
             )
-        sinks: list[RecordSink] = []
+        sinks: list[RecordSink] = list(extra_sinks)  # e.g. the rehearsal's in-memory records
         if settings.request_log is not None:
             sinks.append(JsonlLog(settings.request_log))
         engine = Engine(
@@ -174,9 +186,18 @@ async def open_runtime(
             presenter_token=presenter_token,
             active_preset=preset.id,
         )
-        async with engine:
+        async with engine, AsyncExitStack() as scenario_stack:
             if settings.autostart:
                 await engine.start()
+            if scenario_ports is not None:
+                if not isinstance(scenario_ports, ScenarioPorts):
+                    scenario_ports = await scenario_stack.enter_async_context(scenario_ports(clock))
+                runtime.scenario = await scenario_stack.enter_async_context(
+                    open_scenario(
+                        settings, script, engine, metrics.registry, clock, scenario_ports,
+                        on_apply=lambda config: _note_preset(runtime, config),
+                    )
+                )  # fmt: skip
             try:
                 yield runtime
             finally:

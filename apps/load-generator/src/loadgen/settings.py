@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from loadgen.engine.settings import EngineSettings
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "token", "presenter"}
+GPU_BUDGET = {"prod": 8, "dev": 3}
 DEFAULT_MODEL = "meta-llama/Llama-3.1-70B-Instruct"
 
 
@@ -100,6 +101,30 @@ class Settings(BaseSettings, EngineSettings):
     decode_scaling_adapter: str = "gtc-demo-trtllmdecodeworker"
     prefill_scaledobject: str = "gtc-demo-prefill"
     decode_scaledobject: str = "gtc-demo-decode"
+    # One place for the DGDSA version: the one k8s/dynamo's manifests use (1.6.x also serves
+    # v1beta1 and prefers it; reading without a version would get the preferred one).
+    dgdsa_api_version: Literal["v1alpha1", "v1beta1"] = Field(
+        default="v1alpha1", description="API version of the DGD scaling adapters"
+    )
+    # The scenario controller (issue 11): where it keeps its mode, and its mode at first start.
+    scenario_state_file: Path = Field(
+        default=Path("build/scenario-state.json"),
+        description="the controller's mode and phase, read back (and reconciled) on start",
+    )
+    scenario_start: Literal["manual", "auto"] = Field(
+        default="manual", description="mode at start when no saved state exists (auto: booth)"
+    )
+    env: Literal["prod", "dev"] = Field(
+        default="prod", description="layout: prod = 8 GPUs (2P+3D), dev = 3; the KEDA overlay"
+    )
+    keda_dir: Path = Field(
+        default=Path("k8s/keda"), description="the kit's KEDA manifests (the local KEDA reads them)"
+    )
+
+    @property
+    def budget_gpus(self) -> int:
+        """GPUs the pools may use together (one per worker): 8 on prod, 3 on dev."""
+        return GPU_BUDGET[self.env]
 
     @field_validator("presenter_token")
     @classmethod

@@ -70,10 +70,10 @@ def test_metrics_exposes_contract_names_with_slo_edges(client: TestClient) -> No
         "loadgen_slo_ttft_seconds",
     ):
         assert name in text
-    assert 'loadgen_ttft_seconds_bucket{le="0.6",turn="5+",workload="chat"}' in text
-    assert 'loadgen_ttft_seconds_bucket{le="3.0",turn="1",workload="summarization"}' in text
+    assert 'loadgen_ttft_seconds_bucket{le="1.5",turn="5+",workload="chat"}' in text
+    assert 'loadgen_ttft_seconds_bucket{le="6.0",turn="1",workload="summarization"}' in text
     assert 'loadgen_itl_seconds_bucket{le="0.06",workload="reasoning"}' in text
-    assert 'loadgen_slo_ttft_seconds{workload="summarization"} 3.0' in text
+    assert 'loadgen_slo_ttft_seconds{workload="summarization"} 6.0' in text
     assert "python_gc" not in text  # a per-app registry, not the global one
 
 
@@ -112,8 +112,8 @@ def test_partial_config_update_and_preset(client: TestClient) -> None:
     response = client.put("/api/workload/config", json={"mix": {"reasoning": 5}}, headers=AUTH)
     assert response.status_code == 200
     config = response.json()["config"]
-    assert config["mix"] == {"chat": 0.5, "summarization": 0.2, "reasoning": 5.0}
-    assert config["rps"] == 0.6
+    assert config["mix"] == {"chat": 0.6, "summarization": 0.1, "reasoning": 5.0}
+    assert config["rps"] == 0.5
     applied = client.post("/api/presets/Decode%20Stress", headers=AUTH).json()
     assert applied["active_preset"] == "decode-stress"
     assert client.get("/api/status").json()["config"] == applied["config"]

@@ -33,7 +33,7 @@ from localcluster.errors import (
     StartupError,
 )
 from localcluster.modeldir import write_model_dir
-from localcluster.perfmodel import hardware_profile
+from localcluster.perfmodel import Role, hardware_profile
 from localcluster.pools import WorkerPool, WorkerState
 from localcluster.processes import ChildProcess
 from localcluster.prometheus import (
@@ -269,13 +269,14 @@ class LocalCluster:
         ]  # fmt: skip
 
     def _worker_process(self, pool: PoolName, index: int, system_port: int) -> ChildProcess:
+        role: Role = "aggregated" if self.settings.serving == "aggregated" else pool
         argv = [
             sys.executable, "-m", "dynamo.mocker",
             "--model-path", str(self._model_dir), "--model-name", self.model_name,
             "--endpoint", f"dyn://{self.namespace}.{_COMPONENT[pool]}.generate",
-            "--disaggregation-mode", "agg" if self.settings.serving == "aggregated" else pool,
+            "--disaggregation-mode", "agg" if role == "aggregated" else pool,
             "--speedup-ratio", str(self.settings.speed),
-            *self.profile.mocker_args(self._npz, speedup_ratio=self.settings.speed),
+            *self.profile.mocker_args(self._npz, self.settings.speed, role),
             *self._planes(),
         ]  # fmt: skip
         env = self._dynamo_env()

@@ -1,18 +1,20 @@
-"""The real mocker times requests by our profile: measured TTFT/ITL x speed match the model.
+"""The real mocker times requests by our profile: on the idle stack at SPEED=1, TTFT and ITL match.
 
 Starts a real Dynamo frontend plus one prefill and one decode mocker worker with the prod
-profile (`h200-70b-fp8`), on free ports, in its own discovery folder and namespace.
+profile (`h200-70b-fp8`) and its per-role flags, on free ports, in its own discovery folder and
+namespace, at speed 1 (real H200 time, no scaling of host overhead).
 
-The host's own overhead (HTTP, tokenising a 7k-token prompt: ~10–25 ms on a 2-core box) is
-not divided by the speed factor, so prefill is checked differentially: the same long prompt
-fresh, then fully cached, has the same overhead and KV transfer; the TTFT difference is
-prefill(prompt) - prefill(uncached rest) / speed. ITL is the median gap of a 200-token stream.
+- A fresh 15k-token prompt's TTFT is within 15 % of `idle_ttft_ms` (prefill of the whole prompt
+  in one pass + KV transfer + first decode step): the mocker really prices long prompts whole.
+- 64 streams decoding at once: the median inter-token gap while all 64 are active is within 15 %
+  of `itl_ms(64, mean context)`. The streams share a long prefix (cached after the first), so
+  their prefills are short and the 64 reach the decode worker within a second or two.
+Also measured and printed (the figures issue 9 quotes): idle TTFT at 10k/20k, ITL at 16 x 4096.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import os
 import random
@@ -25,6 +27,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import aiohttp
 import pytest
@@ -35,11 +38,10 @@ from localcluster.perfmodel import PROD_PROFILE, HardwareProfile, hardware_profi
 
 pytestmark = pytest.mark.integration
 
-SPEED = 5.0  # high enough to be quick, low enough that host jitter stays small in model time
+SPEED = 1.0  # real time: what the booth's local stack runs at
 READY_TIMEOUT_S = 60.0
-PREFILL_TOLERANCE = 0.20
-ITL_TOLERANCE = 0.15
-HOST_OVERHEAD_ALLOWANCE_MS = 60.0  # real (unscaled) ms a request may spend outside the model
+TOLERANCE = 0.15
+WORDS_PER_TOKEN = 1 / 2.26  # our random words tokenise to ~2.26 Llama-3 tokens each
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                       "--http-port", str(port), "--router-mode", "kv",
                       "--kv-cache-block-size", str(profile.block_size), *planes], env),
     ]  # fmt: skip
-    for mode in ("prefill", "decode"):
+    modes: tuple[Literal["prefill", "decode"], ...] = ("prefill", "decode")
+    for mode in modes:
         argv = [
             sys.executable, "-m", "dynamo.mocker", "--model-path", str(model_dir),
             "--model-name", profile.model_name, "--disaggregation-mode", mode,
-            "--speedup-ratio", str(SPEED), *profile.mocker_args(npz, speedup_ratio=SPEED), *planes,
+            "--speedup-ratio", str(SPEED), *profile.mocker_args(npz, SPEED, mode), *planes,
         ]  # fmt: skip
         commands.append((mode, argv, {**env, "DYN_SYSTEM_PORT": str(free_port())}))
     children: list[subprocess.Popen[bytes]] = []
@@ -127,19 +130,26 @@ async def _wait_ready(url: str, children: list[subprocess.Popen[bytes]], workdir
 @dataclass(frozen=True)
 class Measured:
     ttft_ms: float
-    gaps_ms: list[float]
+    stamps_ns: list[int]
     prompt_tokens: int
     cached_tokens: int
+    completion_tokens: int
 
 
-def _prompt(seed: int, words: int) -> list[dict[str, str]]:
+def _words(seed: int, count: int) -> str:
     rnd = random.Random(seed)
     vocab = ["harbor", "lantern", "meadow", "copper", "violet", "summit", "orbit", "falcon"]
-    text = " ".join(f"{rnd.choice(vocab)}{rnd.randint(0, 999)}" for _ in range(words))
+    return " ".join(f"{rnd.choice(vocab)}{rnd.randint(0, 999)}" for _ in range(count))
+
+
+def _prompt(seed: int, tokens: int, shared: str = "") -> list[dict[str, str]]:
+    text = shared + _words(seed, max(1, round(tokens * WORDS_PER_TOKEN)))
     return [{"role": "user", "content": text}]
 
 
-async def _stream(stack: Stack, messages: list[dict[str, str]], max_tokens: int) -> Measured:
+async def _stream(
+    session: aiohttp.ClientSession, stack: Stack, messages: list[dict[str, str]], max_tokens: int
+) -> Measured:
     body = {
         "model": stack.model_name,
         "messages": messages,
@@ -150,65 +160,90 @@ async def _stream(stack: Stack, messages: list[dict[str, str]], max_tokens: int)
     }
     stamps_ns: list[int] = []
     usage: dict[str, object] = {}
-    async with aiohttp.ClientSession() as session:
-        sent_ns = time.perf_counter_ns()
-        async with session.post(f"{stack.url}/v1/chat/completions", json=body) as resp:
-            assert resp.status == 200, await resp.text()
-            async for raw in resp.content:
-                line = raw.strip()
-                if not line.startswith(b"data:") or line == b"data: [DONE]":
-                    continue
-                event = json.loads(line[5:])
-                usage = event.get("usage") or usage
-                choices = event.get("choices") or []
-                if choices and choices[0].get("delta", {}).get("content"):
-                    stamps_ns.append(time.perf_counter_ns())
+    sent_ns = time.perf_counter_ns()
+    async with session.post(f"{stack.url}/v1/chat/completions", json=body) as resp:
+        assert resp.status == 200, await resp.text()
+        async for raw in resp.content:
+            line = raw.strip()
+            if not line.startswith(b"data:") or line == b"data: [DONE]":
+                continue
+            event = json.loads(line[5:])
+            usage = event.get("usage") or usage
+            choices = event.get("choices") or []
+            if choices and choices[0].get("delta", {}).get("content"):
+                stamps_ns.append(time.perf_counter_ns())
     details = usage.get("prompt_tokens_details") or {}
     assert isinstance(details, dict)
     return Measured(
         ttft_ms=(stamps_ns[0] - sent_ns) / 1e6,
-        gaps_ms=[(b - a) / 1e6 for a, b in itertools.pairwise(stamps_ns)],
+        stamps_ns=stamps_ns,
         prompt_tokens=int(str(usage["prompt_tokens"])),
         cached_tokens=int(str(details.get("cached_tokens") or 0)),
+        completion_tokens=int(str(usage["completion_tokens"])),
     )
 
 
 @pytest.fixture
 async def warm(stack: Stack) -> Stack:
-    await _stream(stack, _prompt(0, 20), 4)  # the first request of a stack pays one-off costs
+    async with aiohttp.ClientSession() as session:
+        await _stream(session, stack, _prompt(0, 40), 4)  # the first request pays one-off costs
     return stack
 
 
-async def test_long_prompt_prefill_follows_profile(warm: Stack) -> None:
-    profile = warm.profile
-    measured_diffs, predicted_diffs = [], []
-    for seed in (1, 2, 3):
-        messages = _prompt(seed, 3100)  # ~7k Llama-3 tokens
-        fresh = await _stream(warm, messages, 2)
-        cached = await _stream(warm, messages, 2)
-        assert fresh.cached_tokens == 0
-        assert cached.cached_tokens > 0.9 * cached.prompt_tokens
-        assert 6500 <= fresh.prompt_tokens <= 7500
-        measured_diffs.append((fresh.ttft_ms - cached.ttft_ms) * SPEED)
-        predicted_diffs.append(
-            profile.idle_ttft_ms(fresh.prompt_tokens)
-            - profile.idle_ttft_ms(cached.prompt_tokens, cached.cached_tokens)
-        )
-    measured = statistics.median(measured_diffs)
-    predicted = statistics.median(predicted_diffs)
-    print(f"prefill diff x speed: measured {measured_diffs} ms, predicted {predicted:.1f} ms")
-    assert abs(measured / predicted - 1) <= PREFILL_TOLERANCE, (measured_diffs, predicted)
+async def _fresh_ttft(stack: Stack, seed: int, tokens: int) -> tuple[float, float]:
+    async with aiohttp.ClientSession() as session:
+        result = await _stream(session, stack, _prompt(seed, tokens), 2)
+    assert result.cached_tokens == 0
+    predicted = stack.profile.idle_ttft_ms(result.prompt_tokens)
+    print(f"idle TTFT {result.prompt_tokens} tokens: {result.ttft_ms:.0f} ms, "
+          f"predicted {predicted:.0f} ms")  # fmt: skip
+    return result.ttft_ms * SPEED, predicted
 
 
-async def test_short_prompt_ttft_and_itl_follow_profile(warm: Stack) -> None:
-    profile = warm.profile
-    result = await _stream(warm, _prompt(7, 60), 200)
-    assert len(result.gaps_ms) >= 150  # events may carry two tokens now and then
-    itl_ms = statistics.median(result.gaps_ms) * SPEED
-    predicted_itl = profile.itl_ms(1, result.prompt_tokens + 100)
-    print(f"ITL x speed {itl_ms:.2f} ms vs {predicted_itl:.2f} ms predicted")
-    assert abs(itl_ms / predicted_itl - 1) <= ITL_TOLERANCE, (itl_ms, predicted_itl)
-    predicted_ttft = profile.idle_ttft_ms(result.prompt_tokens)
-    ttft_ms = result.ttft_ms * SPEED
-    upper = predicted_ttft * (1 + PREFILL_TOLERANCE) + HOST_OVERHEAD_ALLOWANCE_MS * SPEED
-    assert predicted_ttft * (1 - PREFILL_TOLERANCE) <= ttft_ms <= upper, (ttft_ms, predicted_ttft)
+async def test_fresh_15k_prompt_ttft_follows_profile(warm: Stack) -> None:
+    measured, predicted = await _fresh_ttft(warm, 15, 15_000)
+    assert abs(measured / predicted - 1) <= TOLERANCE, (measured, predicted)
+    # issue 9: the whole prompt's attention is paid (no per-chunk lookups).
+    assert measured >= warm.profile.prefill_ms(14_000)
+
+
+async def test_idle_ttft_at_10k_and_20k_follows_profile(warm: Stack) -> None:
+    for seed, tokens in ((10, 10_000), (20, 20_000)):
+        measured, predicted = await _fresh_ttft(warm, seed, tokens)
+        assert abs(measured / predicted - 1) <= TOLERANCE, (tokens, measured, predicted)
+
+
+async def _concurrent_itl(stack: Stack, streams: int, context: int, max_tokens: int) -> None:
+    """Median gap while all `streams` decode at once, against the profile's step."""
+    shared = _words(streams * 1000 + context, round((context - 64) * WORDS_PER_TOKEN)) + "\n"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        await _stream(session, stack, _prompt(1, 16, shared), 2)  # caches the shared prefix
+        results = await asyncio.gather(
+            *(_stream(session, stack, _prompt(100 + i, 16, shared), max_tokens)
+              for i in range(streams))
+        )  # fmt: skip
+    start = max(r.stamps_ns[0] for r in results)
+    end = min(r.stamps_ns[-1] for r in results)
+    assert end - start > 2e9, "the streams never decoded together for 2 s"
+    # Per stream: tokens emitted inside the window over its span. A rate, not a median gap: on a
+    # busy 2-core box the client receives events in bursts, which makes single gaps meaningless.
+    itls, positions = [], []
+    for r in results:
+        tokens_per_event = r.completion_tokens / len(r.stamps_ns)
+        inside = [k for k, t in enumerate(r.stamps_ns) if start <= t <= end]
+        span_ms = (r.stamps_ns[inside[-1]] - r.stamps_ns[inside[0]]) / 1e6
+        itls.append(span_ms / ((len(inside) - 1) * tokens_per_event))
+        positions.append(r.prompt_tokens + tokens_per_event * (inside[0] + inside[-1]) / 2)
+    measured = statistics.median(itls) * SPEED
+    predicted = stack.profile.itl_ms(streams, statistics.mean(positions))
+    print(f"ITL {streams} x {context}: {measured:.1f} ms, predicted {predicted:.1f} ms, "
+          f"window {(end - start) / 1e9:.1f} s")  # fmt: skip
+    assert abs(measured / predicted - 1) <= TOLERANCE, (streams, context, measured, predicted)
+
+
+async def test_64_stream_decode_itl_follows_profile(warm: Stack) -> None:
+    await _concurrent_itl(warm, 64, 1024, 400)
+
+
+async def test_16_stream_long_context_itl_follows_profile(warm: Stack) -> None:
+    await _concurrent_itl(warm, 16, 4096, 250)

@@ -35,7 +35,7 @@ def test_arrays_have_the_mocker_shapes_and_order(profile_name: str, tmp_path: Pa
     assert np.all(np.diff(itl, axis=0) >= 0)  # more KV in the batch never faster
     assert np.all(np.diff(itl, axis=1) <= 1e-9)  # same KV in fewer, longer sequences: cheaper
     assert np.all(itl >= 1.0)  # the mocker floors steps at 1 ms anyway
-    assert isl[-1] >= 131_072
+    assert isl[-1] >= hardware_profile(profile_name).max_seq_len
     assert active[-1] >= hardware_profile(profile_name).kv_capacity_tokens
 
 
@@ -43,9 +43,9 @@ def test_tables_reproduce_the_model_between_grid_points(tmp_path: Path) -> None:
     profile = hardware_profile("h200-70b-fp8")
     with np.load(profile.write_npz(tmp_path / "p.npz")) as data:
         tables = {key: data[key] for key in data.files}
-    for tokens in (207, 3333, 7000, 15000, 50000):
+    for tokens in (207, 3333, 7000, 15000, 30000):
         looked_up = np.interp(tokens, tables["prefill_isl"], tables["prefill_ttft_ms"])
-        assert looked_up == pytest.approx(float(profile.roofline.prefill_ms(tokens)), rel=0.01)
+        assert looked_up == pytest.approx(profile.prefill_ms(tokens), rel=0.01)
     bilinear = RegularGridInterpolator(
         (tables["decode_active_kv_tokens"], tables["decode_context_length"]), tables["decode_itl"]
     )
@@ -75,7 +75,7 @@ def test_installed_mocker_accepts_flags_and_file(profile_name: str, tmp_path: Pa
 
     profile = hardware_profile(profile_name)
     npz = profile.write_npz(tmp_path / "p.npz")
-    argv = ["--model-path", str(tmp_path), *profile.mocker_args(npz)]
+    argv = ["--model-path", str(tmp_path), *profile.mocker_args(npz, 1.0, "prefill")]
     argv += ["--disaggregation-mode", "prefill"]
     engine = build_mocker_engine_args(parse_args(argv))["engine"]
     assert engine["timing_model"] == {
@@ -85,6 +85,7 @@ def test_installed_mocker_accepts_flags_and_file(profile_name: str, tmp_path: Pa
     }
     assert engine["num_gpu_blocks"] == profile.num_gpu_blocks
     assert engine["block_size"] == profile.block_size
-    assert engine["max_num_seqs"] == profile.max_num_seqs
+    assert engine["max_num_seqs"] == 1
+    assert engine["max_num_batched_tokens"] == profile.max_seq_len
     assert engine["kv_transfer_bandwidth"] == profile.kv_transfer_bandwidth_gbps
     assert engine["kv_transfer_bytes_per_token"] == profile.kv_bytes_per_token

@@ -1,1 +1,1 @@
-"""Adapters: the load generator's ports implemented against real systems (local stack, cluster)."""
+"""Adapters of the scenario controller's ports: Kubernetes, local stack, Prometheus, local KEDA."""

@@ -10,13 +10,23 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from demo_common.corpus import Corpus, load_corpus
-from loadgen.api.routes import conversations, events, health, presets, status, workload
+from loadgen.api.routes import (
+    conversations,
+    events,
+    health,
+    pools,
+    presets,
+    scenario,
+    status,
+    workload,
+)
 from loadgen.api.ui_files import UiFiles
 from loadgen.clock import Clock
 from loadgen.engine.ports import RequestSender
 from loadgen.runtime import open_runtime
 from loadgen.scenario import load_demo_script
 from loadgen.scenario.models import DemoScript
+from loadgen.scenario_runtime import PortsFactory, ScenarioPorts
 from loadgen.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,11 +40,13 @@ def create_app(
     presenter_token: str | None = None,
     sender: RequestSender | None = None,
     clock: Clock | None = None,
+    scenario_ports: ScenarioPorts | PortsFactory | None = None,
 ) -> FastAPI:
     """The app. The CLI passes the script and corpus it has already checked; left out, they are
     read from `settings` here (a local corpus folder). Without a token in the arguments or the
     settings, one is generated: `app.state.presenter_token`. `sender`/`clock` replace the HTTP
-    client and real time in tests.
+    client and real time in tests; `scenario_ports` are the scenario controller's (none: no
+    controller, its routes answer 503).
     """
     if script is None:
         script = load_demo_script(settings.script)
@@ -48,7 +60,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(
-            settings, script, corpus, token, sender=sender, clock=clock
+            settings,
+            script,
+            corpus,
+            token,
+            sender=sender,
+            clock=clock,
+            scenario_ports=scenario_ports,
         ) as runtime:
             app.state.runtime = runtime
             yield
@@ -60,7 +78,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.presenter_token = token
-    for module in (health, status, workload, presets, conversations, events):
+    for module in (health, status, workload, presets, conversations, events, scenario, pools):
         app.include_router(module.router)
     if (settings.ui_dir / "index.html").is_file():
         app.mount("/", UiFiles(directory=settings.ui_dir, html=True), name="ui")

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from loadgen.controller.core import ScenarioController
 from loadgen.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="the presenter token")
@@ -36,3 +37,26 @@ def require_presenter(
 
 
 PresenterOnly = [Depends(require_presenter)]
+
+
+def get_controller(runtime: RuntimeDep) -> ScenarioController:
+    if runtime.scenario is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "no scenario controller: no cluster backend wired"
+        )
+    return runtime.scenario
+
+
+ControllerDep = Annotated[ScenarioController, Depends(get_controller)]
+
+
+def not_in_auto(runtime: RuntimeDep) -> None:
+    """409 while the demo script drives the load (auto mode): the presenter switches first."""
+    if runtime.scenario is not None and runtime.scenario.mode == "auto":
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "auto mode: the demo script drives the load; switch to manual mode first",
+        )
+
+
+NotInAuto = [Depends(not_in_auto)]

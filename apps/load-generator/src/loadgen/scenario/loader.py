@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from demo_common.validation import one_line
 from loadgen.errors import ScenarioError
-from loadgen.scenario.models import DemoScript
+from loadgen.scenario.lines import line_of
+from loadgen.scenario.models import DEFER_CROSS_CHECKS, DemoScript, cross_problems
 
 DEFAULT_SCRIPT_NAME = "demo-script.yaml"
 
@@ -29,10 +30,23 @@ def parse_demo_script(text: str, where: str) -> DemoScript:
     if not isinstance(data, dict):
         raise ScenarioError(f"{where}: expected a mapping at the top level")
     try:
-        return DemoScript.model_validate(data)
+        script = DemoScript.model_validate(data, context={DEFER_CROSS_CHECKS: True})
     except ValidationError as exc:
         message = one_line(exc, default="(top level)", template="field '{field}': {message}")
-        raise ScenarioError(f"{where}: {message}") from None
+        at = _at_line(text, tuple(exc.errors()[0]["loc"]))
+        raise ScenarioError(f"{where}{at}: {message}") from None
+    problems = cross_problems(script)
+    if problems:
+        path, reason = problems[0]
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        field = ".".join(map(str, path))
+        raise ScenarioError(f"{where}{_at_line(text, path)}: field '{field}': {reason}{more}")
+    return script
+
+
+def _at_line(text: str, path: tuple[str | int, ...]) -> str:
+    line = line_of(text, path)
+    return "" if line is None else f":{line}"
 
 
 def load_demo_script(path: Path | None = None) -> DemoScript:

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from loadgen.records import WORKLOADS, Workload
 from loadgen.scenario.load import LoadConfig
+from loadgen.scenario.phases import CycleLayout, Phase, budget_problems
+
+# model_validate(..., context={DEFER_CROSS_CHECKS: True}): the loader runs `cross_problems`
+# itself so it can name the YAML line of each problem.
+DEFER_CROSS_CHECKS = "defer_cross_checks"
 
 
 class _Strict(BaseModel):
@@ -115,6 +120,8 @@ class DemoScript(_Strict):
     slos: dict[Workload, Slo]
     workloads: WorkloadShapes
     presets: tuple[Preset, ...] = Field(min_length=1)
+    layout: CycleLayout | None = Field(default=None, description="required with phases")
+    phases: tuple[Phase, ...] = Field(default=(), description="the auto-mode cycle, in order")
 
     @field_validator("slos")
     @classmethod
@@ -136,6 +143,15 @@ class DemoScript(_Strict):
                 seen.add(key)
         return presets
 
+    @model_validator(mode="after")
+    def _cross_checks(self, info: ValidationInfo) -> DemoScript:
+        if not (info.context or {}).get(DEFER_CROSS_CHECKS):
+            problems = cross_problems(self)
+            if problems:
+                path, reason = problems[0]
+                raise ValueError(f"{'.'.join(map(str, path))}: {reason}")
+        return self
+
     def preset(self, key: str) -> Preset | None:
         """A preset by id or by name (case and spacing ignored)."""
         wanted = _slug(key)
@@ -147,3 +163,26 @@ class DemoScript(_Strict):
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.strip().lower()).strip("-")
+
+
+def cross_problems(script: DemoScript) -> list[tuple[tuple[str | int, ...], str]]:
+    """(field path, reason) for what spans fields: unknown presets, phase ids, GPU budget."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    if script.phases and script.layout is None:
+        problems.append((("phases",), "phases need a `layout` (budget_gpus + initial pools)"))
+    known = {p.id for p in script.presets}
+    seen: set[str] = set()
+    for index, phase in enumerate(script.phases):
+        if phase.preset is not None and phase.preset not in known:
+            problems.append(
+                (
+                    ("phases", index, "preset"),
+                    f"unknown preset {phase.preset!r} (known: {', '.join(sorted(known))})",
+                )
+            )
+        if phase.id in seen:
+            problems.append((("phases", index, "id"), f"duplicate phase id {phase.id!r}"))
+        seen.add(phase.id)
+    if script.layout is not None:
+        problems.extend(budget_problems(script.layout, script.phases))
+    return problems

@@ -58,6 +58,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Pools */
+        get: operations["get_pools_api_pools_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/{pool}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Pool
+         * @description Presenter override of one pool's replicas (KEDA may change it again later).
+         */
+        put: operations["put_pool_api_pools__pool__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/presets": {
         parameters: {
             query?: never;
@@ -89,6 +126,86 @@ export interface paths {
          * @description Apply a preset by id (`kv-cache`) or name (`KV Cache`); the load keeps running.
          */
         post: operations["apply_preset_api_presets__name__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/scenario": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Scenario
+         * @description Mode, phase and time left, next scaling action, pool activity, KEDA, timeline.
+         */
+        get: operations["get_scenario_api_scenario_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/scenario/auto": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Auto
+         * @description Pause KEDA and play the demo script in a loop.
+         */
+        post: operations["auto_api_scenario_auto_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/scenario/manual": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Manual
+         * @description Resume KEDA; the presenter sets rates and may override pool sizes.
+         */
+        post: operations["manual_api_scenario_manual_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/scenario/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop
+         * @description End arrivals and resume KEDA.
+         */
+        post: operations["stop_api_scenario_stop_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -296,6 +413,37 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** KedaPoolView */
+        KedaPoolView: {
+            /** Desired */
+            desired: number | null;
+            /**
+             * Last Scale S
+             * @description demo seconds since the controller started
+             */
+            last_scale_s: number | null;
+            /** Metric */
+            metric: number | null;
+            /**
+             * Threshold
+             * @description null until the autoscaler has reported
+             */
+            threshold: number | null;
+        };
+        /** KedaView */
+        KedaView: {
+            /**
+             * Backend
+             * @enum {string}
+             */
+            backend: "local" | "cluster";
+            /** Paused */
+            paused: boolean;
+            /** Pools */
+            pools: {
+                [key: string]: components["schemas"]["KedaPoolView"];
+            };
+        };
         /** LiveSnapshot */
         LiveSnapshot: {
             /**
@@ -389,6 +537,20 @@ export interface components {
             /** Summarization */
             summarization?: number | null;
         };
+        /** NextAction */
+        NextAction: {
+            /** In S */
+            in_s: number;
+            /**
+             * Pool
+             * @enum {string}
+             */
+            pool: "prefill" | "decode";
+            /** Reason */
+            reason: string;
+            /** Replicas */
+            replicas: number;
+        };
         /**
          * Percentiles
          * @description Milliseconds; None when there is no sample in the window.
@@ -408,6 +570,51 @@ export interface components {
             p95: number | null;
             /** P99 */
             p99: number | null;
+        };
+        /** PhaseView */
+        PhaseView: {
+            /** Caption */
+            caption: string;
+            /** Count */
+            count: number;
+            /** Duration S */
+            duration_s: number;
+            /** Elapsed S */
+            elapsed_s: number;
+            /** Id */
+            id: string;
+            /** Index */
+            index: number;
+            /** Name */
+            name: string;
+            /** Preset */
+            preset: string | null;
+            /** Time Left S */
+            time_left_s: number;
+        };
+        /** PoolView */
+        PoolView: {
+            /** Desired */
+            desired: number;
+            /** Max */
+            max: number;
+            /** Min */
+            min: number;
+            /** Ready */
+            ready: number;
+            /** Starting */
+            starting: number;
+        };
+        /** PoolsState */
+        PoolsState: {
+            /** Budget Gpus */
+            budget_gpus: number;
+            /** Free Gpus */
+            free_gpus: number;
+            /** Pools */
+            pools: {
+                [key: string]: components["schemas"]["PoolView"];
+            };
         };
         /**
          * Preset
@@ -434,6 +641,44 @@ export interface components {
             active_preset: string | null;
             /** Presets */
             presets: components["schemas"]["Preset"][];
+        };
+        /**
+         * ScaleBody
+         * @description `PUT /api/pools/{pool}` body.
+         */
+        ScaleBody: {
+            /**
+             * Replicas
+             * @description a pool never goes below 1
+             */
+            replicas: number;
+        };
+        /** ScenarioState */
+        ScenarioState: {
+            /**
+             * Cycle
+             * @description completed auto cycles
+             */
+            cycle: number;
+            keda: components["schemas"]["KedaView"];
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "auto" | "manual" | "stopped";
+            next_action: components["schemas"]["NextAction"] | null;
+            phase: components["schemas"]["PhaseView"] | null;
+            /** Scaling */
+            scaling: {
+                [key: string]: string;
+            };
+            /** Speed */
+            speed: number;
+            /**
+             * Timeline
+             * @description newest last, capped
+             */
+            timeline: components["schemas"]["TimelineEvent"][];
         };
         /**
          * Slo
@@ -513,6 +758,39 @@ export interface components {
             summary: {
                 [key: string]: unknown;
             };
+        };
+        /** TimelineEvent */
+        TimelineEvent: {
+            /** From Replicas */
+            from_replicas?: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "mode" | "phase" | "scale" | "keda" | "error";
+            /** Message */
+            message: string;
+            /** Phase */
+            phase?: string | null;
+            /** Pool */
+            pool?: ("prefill" | "decode") | null;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "script" | "keda" | "presenter" | "controller";
+            /**
+             * T S
+             * @description demo seconds since the controller started
+             */
+            t_s: number;
+            /** To Replicas */
+            to_replicas?: number | null;
+            /**
+             * Wall Time
+             * @description ISO-8601 UTC
+             */
+            wall_time: string;
         };
         /**
          * TurnView
@@ -713,6 +991,75 @@ export interface operations {
             };
         };
     };
+    get_pools_api_pools_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolsState"];
+                };
+            };
+            /** @description the cluster did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    put_pool_api_pools__pool__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pool: "prefill" | "decode";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScaleBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolsState"];
+                };
+            };
+            /** @description not in manual mode, or over the GPU budget */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_presets_api_presets_get: {
         parameters: {
             query?: never;
@@ -767,6 +1114,100 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_scenario_api_scenario_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioState"];
+                };
+            };
+        };
+    };
+    auto_api_scenario_auto_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioState"];
+                };
+            };
+            /** @description the mode forbids it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no cluster */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    manual_api_scenario_manual_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioState"];
+                };
+            };
+        };
+    };
+    stop_api_scenario_stop_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioState"];
                 };
             };
         };

@@ -29,11 +29,14 @@ export const WORKLOADS: readonly Workload[] = ["chat", "summarization", "reasoni
 export const POOLS = ["prefill", "decode"] as const;
 export type Pool = (typeof POOLS)[number];
 
-export type {
-  ScenarioState,
-  ScenarioMode,
-  ScenarioPhase,
-  TimelineEvent,
-  PoolsState,
-  PoolState,
-} from "./scenario";
+/** The maps keyed by pool are string-keyed in the schema; the server fills both pools. */
+export type PoolState = Schemas["PoolView"];
+export type PoolsState = Omit<Schemas["PoolsState"], "pools"> & { pools: Record<Pool, PoolState> };
+export type KedaPool = Schemas["KedaPoolView"];
+export type ScenarioMode = Schemas["ScenarioState"]["mode"];
+export type ScenarioPhase = Schemas["PhaseView"];
+export type TimelineEvent = Schemas["TimelineEvent"];
+export type ScenarioState = Omit<Schemas["ScenarioState"], "scaling" | "keda"> & {
+  scaling: Partial<Record<Pool, string>>;
+  keda: Omit<Schemas["KedaView"], "pools"> & { pools: Partial<Record<Pool, KedaPool>> };
+};

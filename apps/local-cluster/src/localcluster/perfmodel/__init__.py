@@ -1,8 +1,8 @@
-"""Performance profiles for the local mocker workers: a roofline model fitted to calibration.md.
+"""Performance profiles for the local mocker workers: a physics model bounded by calibration.md.
 
-Entry point: `hardware_profile(name)` -> `HardwareProfile` (mocker flags, NPZ timing tables,
-KV capacity, worker start time). `python -m localcluster.perfmodel.fidelity` prints the model's
-prediction next to every measured figure it was fitted to or checked against.
+Entry point: `hardware_profile(name)` -> `HardwareProfile` (mocker flags per worker role, NPZ
+timing tables, KV capacity, worker start time). `python -m localcluster.perfmodel.fidelity`
+prints the model's prediction next to every measured point and engine figure.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from localcluster.perfmodel.profiles import (
     PROD_PROFILE,
     PROFILE_NAMES,
     HardwareProfile,
+    Role,
     hardware_profile,
 )
 
@@ -23,6 +24,7 @@ __all__ = [
     "HardwareProfile",
     "PerfModelError",
     "ProfileFitError",
+    "Role",
     "UnknownProfileError",
     "hardware_profile",
 ]

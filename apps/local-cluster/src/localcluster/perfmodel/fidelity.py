@@ -1,7 +1,11 @@
-"""Profile fidelity: each calibration.md figure next to the profile's prediction and the error.
+"""Profile fidelity: every measured point of calibration.md next to the profile's prediction.
 
-`python -m localcluster.perfmodel.fidelity [--profile NAME] [--json]` prints the table; the
-exit code is 1 when a fitted figure is off by more than 25 % (the project's target).
+`python -m localcluster.perfmodel.fidelity [--profile NAME] [--json]` prints, for the prod
+profile, each band point (prediction and its position: 0 = floor, 1 = torch), the 8B band the
+same physics must also hold, the cached-prefix points (torch only: an upper bound the NPZ cannot
+follow) and the engine figures with their errors. Exit code 1 when a band point is outside its
+band or an engine figure is off by more than 20 %. The dev profile has nothing measured on its
+hardware: it prints its derivation and headline predictions.
 """
 
 from __future__ import annotations
@@ -12,121 +16,149 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from localcluster.perfmodel.calibration import Kind, Role, h200_70b_observations, predict
+from localcluster.perfmodel.fit import (
+    ENGINE_TOLERANCE,
+    figure_error,
+    h200_bands,
+    predict_figure,
+)
+from localcluster.perfmodel.measurements import H200_70B_CACHED_PREFILL, h200_70b_engine_figures
+from localcluster.perfmodel.physics import EngineModel
 from localcluster.perfmodel.profiles import PROD_PROFILE, PROFILE_NAMES, HardwareProfile
 from localcluster.perfmodel.profiles import hardware_profile as _profile
-
-TARGET_REL_ERROR = 0.25  # issue 2: TTFT and ITL within 25 % of the fitted points
 
 
 @dataclass(frozen=True)
 class FidelityRow:
-    """One measured figure, the model's value for it and how far apart they are."""
+    """One measured point, the model's value for it and where it falls."""
 
-    source: str
-    figure: str
-    quantity: str
-    role: str
-    measured_low: float
-    measured_high: float
+    group: str  # "band 70B", "band 8B", "cached (torch only)", "engine"
+    point: str
+    low: float  # floor, or the reported value's low end
+    high: float  # torch, or the reported value's high end
     predicted: float
-    rel_error: float  # (predicted - midpoint) / midpoint
-    in_range: bool  # the prediction lies inside the reported range (or equals the value)
-    conditions: str
-    note: str
+    position: float | None  # bands: 0 = floor, 1 = torch
+    rel_error: float | None  # engine figures: distance to the reported value/range
+    ok: bool
+    note: str = ""
 
 
-def fidelity_rows(profile: HardwareProfile) -> list[FidelityRow]:
-    """Rows for the profile; only the fitted H200/70B profile has measured figures."""
-    if not profile.fitted:
-        return []
+def _band_rows(profile: HardwareProfile) -> list[FidelityRow]:
     rows = []
-    for obs in h200_70b_observations():
-        value = predict(obs, profile.roofline, profile.kv_transfer_bandwidth_gbps)
-        if obs.kind in (Kind.IDLE_TTFT, Kind.PREFILL):
-            conditions = f"{obs.new_tokens:g} new tokens"
-        else:
-            conditions = f"batch {obs.batch:.1f} x ctx {obs.context:.0f}"
-        rows.append(
-            FidelityRow(
-                source=obs.source,
-                figure=obs.figure,
-                quantity=obs.kind.value,
-                role=obs.role.value,
-                measured_low=obs.low,
-                measured_high=obs.high,
-                predicted=round(value, 2),
-                rel_error=round(value / obs.measured - 1, 4),
-                in_range=obs.low * 0.995 <= value <= obs.high * 1.005,
-                conditions=conditions,
-                note=obs.note,
-            )
-        )
+    for band in h200_bands(profile.unfused):
+        engine = EngineModel(band.physics, profile.engine_params)
+        group = f"band {band.name}"
+        for p in band.prefill:
+            pos = band.prefill_position(engine, p)
+            rows.append(FidelityRow(group, f"prefill {p.isl} tokens", p.floor_ms, p.torch_ms,
+                                    round(float(engine.prefill_ms(p.isl)), 2), round(pos, 3),
+                                    None, 0 <= pos <= 1))  # fmt: skip
+        for d in band.decode:
+            pos = band.decode_position(engine, d)
+            value = float(engine.decode_ms(d.batch, d.batch * d.context))
+            rows.append(FidelityRow(group, f"decode {d.batch} x {d.context}", d.floor_ms,
+                                    d.torch_ms, round(value, 2), round(pos, 3), None,
+                                    0 <= pos <= 1))  # fmt: skip
     return rows
 
 
-def max_fitted_error(rows: Sequence[FidelityRow]) -> float:
-    """Largest relative error among the figures the fit used."""
-    return max((abs(r.rel_error) for r in rows if r.role == Role.FITTED.value), default=0.0)
+def _cached_rows(profile: HardwareProfile) -> list[FidelityRow]:
+    rows = []
+    for c in H200_70B_CACHED_PREFILL:
+        physics = profile.prefill_ms(c.new, c.cached)
+        npz = profile.prefill_ms(c.new)
+        rows.append(FidelityRow("cached prefix (torch only)", f"{c.new} new on {c.cached}", 0.0,
+                                c.torch_ms, round(physics, 2), None, None, physics <= c.torch_ms,
+                                f"mocker NPZ (new tokens only): {npz:.1f}"))  # fmt: skip
+    return rows
 
 
-def _measured(row: FidelityRow) -> str:
-    if row.measured_low == row.measured_high:
-        return f"{row.measured_low:g}"
-    return f"{row.measured_low:g}–{row.measured_high:g}"
+def _engine_rows(profile: HardwareProfile) -> list[FidelityRow]:
+    rows = []
+    for fig in h200_70b_engine_figures():
+        value = predict_figure(profile.engine, fig, profile.kv_transfer_bandwidth_gbps)
+        err = figure_error(value, fig)
+        rows.append(FidelityRow(f"engine: {fig.source}", fig.figure, fig.low, fig.high,
+                                round(value, 2), None, round(err, 4),
+                                abs(err) <= ENGINE_TOLERANCE, fig.note))  # fmt: skip
+    return rows
+
+
+def fidelity_rows(profile: HardwareProfile) -> list[FidelityRow]:
+    """Every measured point for the prod profile; none for a derived one (nothing measured)."""
+    if not profile.gpu.measured:
+        return []
+    return [*_band_rows(profile), *_cached_rows(profile), *_engine_rows(profile)]
+
+
+def failures(rows: Sequence[FidelityRow]) -> list[FidelityRow]:
+    """Rows that break the contract: out of band, or an engine figure off by more than 20 %.
+    Cached-prefix rows are informative (the NPZ cannot carry that term)."""
+    return [r for r in rows if not r.ok and not r.group.startswith("cached")]
 
 
 def predictions_summary(profile: HardwareProfile) -> list[str]:
-    """A few headline predictions (markdown bullets), useful where nothing was measured."""
+    """Headline predictions (markdown bullets)."""
     lines = [
-        f"- idle TTFT, {n} tokens: {profile.idle_ttft_ms(n):.0f} ms"
-        for n in (200, 2000, 7000, 15000)
+        f"- idle TTFT, {n} tokens: {profile.idle_ttft_ms(n):.0f} ms (prefill "
+        f"{profile.prefill_ms(n):.0f} ms)"
+        for n in (200, 2000, 7000, 10000, 15000, 20000)
     ]
     lines += [
         f"- ITL, batch {b} x {c} tokens: {profile.itl_ms(b, c):.1f} ms"
-        for b, c in ((1, 500), (16, 4000), (64, 5000))
+        for b, c in ((1, 500), (16, 4096), (64, 1024), (64, 5000), (128, 4096))
     ]
     return lines
 
 
+def _fmt_range(low: float, high: float) -> str:
+    return f"{low:g}" if low == high else f"{low:g}–{high:g}"
+
+
 def render_markdown(profile: HardwareProfile) -> str:
-    """The fidelity table of one profile as markdown (what `make bench` stores)."""
-    p = profile.params
+    """The fidelity table of one profile as markdown."""
+    u, e = profile.unfused, profile.engine_params
     head = [
         f"## Profile `{profile.name}` — {profile.description}",
         "",
-        f"Fitted parameters: MFU {p.mfu:.3f}, HBM efficiency {p.mem_eff:.3f}, prefill overhead "
-        f"{p.prefill_overhead_ms:.2f} ms, decode-step overhead {p.step_overhead_ms:.2f} ms, "
-        f"per-sequence {p.per_seq_ms:.3f} ms. KV {profile.kv_capacity_tokens} tokens/worker, "
-        f"max batch {profile.max_num_seqs}, KV link {profile.kv_transfer_bandwidth_gbps:g} GB/s, "
-        f"worker start {profile.worker_start_s:g} s.",
+        f"Fusion {e.fusion:.3f} (0 = floor, 1 = torch). Unfused costs per layer: prefill "
+        f"{u.prefill_layer_ms:.4f} ms + {u.prefill_bytes_per_element:.1f} B/element/token, "
+        f"decode {u.decode_layer_ms:.4f} ms + {u.decode_bytes_per_element:.1f} B/element/seq. "
+        f"KV {profile.kv_capacity_tokens} tokens/worker, decode max batch "
+        f"{profile.decode_max_batch}, prefill one prompt per pass up to {profile.max_seq_len} "
+        f"tokens, KV link {profile.kv_transfer_bandwidth_gbps:g} GB/s, worker start "
+        f"{profile.worker_start_s:g} s.",
+        "",
+        "Measured: " + "; ".join(profile.measured) + ".",
+        "",
+        "Derived: " + ("; ".join(profile.derived) or "nothing") + ".",
         "",
     ]
     rows = fidelity_rows(profile)
+    summary = ["Predictions:", "", *predictions_summary(profile), ""]
     if not rows:
-        summary = predictions_summary(profile)
-        return "\n".join([*head, "No measured figures: extrapolated profile.", "", *summary, ""])
+        return "\n".join([*head, "No measured figures on this hardware.", "", *summary])
     table = [
-        "| source | figure | role | conditions | measured | predicted | error | in range | note |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| group | point | measured (floor–torch or figure) | predicted | position | error | ok |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        pos = "" if r.position is None else f"{r.position:.2f}"
+        err = "" if r.rel_error is None else f"{100 * r.rel_error:+.1f} %"
+        low = "" if r.group.startswith("cached") else _fmt_range(r.low, r.high)
+        measured = f"≤ {r.high:g}" if r.group.startswith("cached") else low
+        note = f" ({r.note})" if r.note else ""
         table.append(
-            f"| {r.source} | {r.figure} | {r.role} | {r.conditions} | {_measured(r)} | "
-            f"{r.predicted:.1f} | {100 * r.rel_error:+.1f} % | {'yes' if r.in_range else 'no'} "
-            f"| {r.note} |"
+            f"| {r.group} | {r.point}{note} | {measured} | {r.predicted:.1f} | {pos} | {err} "
+            f"| {'yes' if r.ok else 'NO'} |"
         )
-    worst = max_fitted_error(rows)
-    verdict = "meets" if worst <= TARGET_REL_ERROR else "MISSES"
-    footer = [
-        "",
-        f"Largest error on fitted figures: {100 * worst:.1f} % ({verdict} the "
-        f"{100 * TARGET_REL_ERROR:.0f} % target). Errors are against the midpoint of a range; "
-        "times in ms, throughput in output tokens/s. 'check' rows are not fitted (see "
-        "loadgen/perfmodel/calibration.py for why).",
-        "",
-    ]
-    return "\n".join([*head, *table, *footer])
+    bad = failures(rows)
+    verdict = (
+        "every point in its band, every engine figure within 20 %"
+        if not bad
+        else (f"{len(bad)} point(s) FAIL")
+    )
+    return "\n".join([*head, *table, "", f"Result: {verdict}. Times in ms.", "", *summary])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -140,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps([asdict(r) for r in rows], indent=1))
     else:
         print(render_markdown(profile))
-    return 0 if max_fitted_error(rows) <= TARGET_REL_ERROR else 1
+    return 1 if failures(rows) else 0
 
 
 if __name__ == "__main__":

@@ -1,10 +1,13 @@
-"""Tabulates a roofline into the mocker's `--planner-profile-data` NPZ (ai-dynamo 1.6.1).
+"""Tabulates the engine model into the mocker's `--planner-profile-data` NPZ (ai-dynamo 1.6.1).
 
-How the installed mocker reads the file (dynamo_mocker::common::perf_model, checked against
-runs on this machine, see /work/notes/profiles-handoff.md):
+How the installed mocker reads the file (dynamo_mocker::common::perf_model; checked with
+dynamo.replay on this machine, tests/unit/test_mocker_prefill_contract.py):
 - `prefill_ttft_ms[i]` is the time of one prefill pass over `prefill_isl[i]` uncached tokens
-  summed over the pass's batch; linear interpolation, linear extrapolation beyond the ends.
-  Prompts longer than --max-num-batched-tokens are chunked and each chunk is looked up alone.
+  summed over the pass's batch (batch * (isl - prefix)); linear interpolation and extrapolation.
+  A chunk of a chunked prompt is looked up by its own size alone, and a batch of prompts as if it
+  were one prompt of their summed length: neither knows about the other tokens' attention. So
+  the table holds one whole sequence per pass, and the profile's mocker flags make every pass
+  exactly that (profiles.py: prefill workers take one prompt per pass, unchunked).
 - `decode_itl[i, j]` is one decode step when the batch's contexts add up to
   `decode_active_kv_tokens[i]` tokens with a mean of `decode_context_length[j]` tokens per
   sequence (so batch = active / context); bilinear, extrapolated; the mocker floors it at 1 ms.
@@ -19,17 +22,19 @@ from pathlib import Path
 import numpy as np
 
 from localcluster.perfmodel.errors import PerfModelError
-from localcluster.perfmodel.roofline import FloatArray, Roofline
+from localcluster.perfmodel.physics import EngineModel, FloatArray
 
 PREFILL_KEYS = ("prefill_isl", "prefill_ttft_ms")
 DECODE_KEYS = ("decode_active_kv_tokens", "decode_context_length", "decode_itl")
 
 
 def prefill_axis(max_tokens: int) -> FloatArray:
-    """Token counts: dense where the quadratic term bends (every 256 to 32k), coarser after."""
+    """Token counts: every 32 where the GEMMs turn compute-bound (to 512), every 256 to 32k
+    (the quadratic attention term bends), coarser after."""
+    small = np.arange(32, 512, 32)
     fine = np.arange(256, min(max_tokens, 32768) + 1, 256)
     coarse = np.arange(32768, max_tokens + 1, 4096)
-    return np.unique(np.concatenate(([1.0, 16.0, 64.0, 128.0], fine, coarse, [max_tokens])))
+    return np.unique(np.concatenate(([1.0, 16.0], small, fine, coarse, [max_tokens])))
 
 
 def context_axis(max_context: int) -> FloatArray:
@@ -44,7 +49,7 @@ def active_axis(max_active: int) -> FloatArray:
 
 
 def tables(
-    roofline: Roofline, *, max_prompt: int, max_active: int, max_batch: int
+    engine: EngineModel, *, max_prompt: int, max_active: int, max_batch: int
 ) -> dict[str, FloatArray]:
     """The five arrays. Grid points where active / context exceeds `max_batch` cannot occur;
     their batch is clamped so interpolation near that edge stays sane."""
@@ -52,10 +57,10 @@ def tables(
     ctx = context_axis(max_prompt)
     active = active_axis(max_active)
     batch = np.clip(active[:, None] / ctx[None, :], 1.0, float(max_batch))
-    itl = roofline.decode_ms(batch, active[:, None] * np.ones_like(ctx)[None, :])
+    itl = engine.decode_ms(batch, active[:, None] * np.ones_like(ctx)[None, :])
     return {
         "prefill_isl": isl,
-        "prefill_ttft_ms": roofline.prefill_ms(isl).astype(np.float64),
+        "prefill_ttft_ms": engine.prefill_ms(isl).astype(np.float64),
         "decode_active_kv_tokens": active,
         "decode_context_length": ctx,
         "decode_itl": np.asarray(itl, dtype=np.float64),

@@ -1,8 +1,8 @@
-"""Architecture and GPU datasheet figures the roofline model is built from (calibration.md).
+"""Architecture, GPU datasheet and measured throughput figures the physics model is built from.
 
-Everything here is a published or measured fact, cited from docs/calibration.md; nothing
-is fitted. Byte and FLOP counts are derived from the architecture so the 70B and 8B profiles
-share one model.
+Everything here is a published or measured fact (docs/calibration.md), or derived from one by
+the rule it gives; nothing is fitted. Byte and FLOP counts come from the architecture, so the 70B
+and 8B profiles share one model.
 """
 
 from __future__ import annotations
@@ -84,14 +84,23 @@ class ModelSpec(BaseModel):
 
 
 class GpuSpec(BaseModel):
-    """Datasheet figures of one GPU (calibration.md, 'Hardware facts')."""
+    """One GPU: datasheet figures plus the throughputs the physics model runs at.
+
+    `gemm_flops_per_s`, `read_bytes_per_s` and `attention_flops_per_s` are what the GPU achieved
+    on the model's own shapes (calibration.md, "Sanity"); `measured` says whether they were
+    timed on this GPU or derived from another one.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
     hbm_bytes: float = Field(gt=0)
-    hbm_bytes_per_s: float = Field(gt=0)
-    peak_flops: float = Field(gt=0, description="dense peak at the precision the model runs in")
+    hbm_bytes_per_s: float = Field(gt=0, description="datasheet HBM bandwidth")
+    peak_flops: float = Field(gt=0, description="dense FP8 datasheet peak")
+    gemm_flops_per_s: float = Field(gt=0, description="FP8 GEMMs on the model's shapes")
+    read_bytes_per_s: float = Field(gt=0, description="streaming read (weights, KV)")
+    attention_flops_per_s: float = Field(gt=0, description="bf16 cuDNN flash attention")
+    measured: bool
 
 
 # calibration.md: Llama-3.1-70B-Instruct, FP8 weights (TRT-LLM/vLLM FP8 checkpoints keep the
@@ -111,9 +120,10 @@ LLAMA_31_70B_FP8 = ModelSpec(
 )
 
 # calibration.md: Llama-3.1-8B, 32 layers, hidden 4096, 32 heads, 8 KV heads, intermediate
-# 14336; BF16 weights and KV (131,072 B/token), as the dev cluster serves it.
-LLAMA_31_8B_BF16 = ModelSpec(
-    name="Llama-3.1-8B-Instruct (BF16 weights, BF16 KV)",
+# 14336. The dev cluster serves the FP8 checkpoint with an FP8 KV cache (k8s/dynamo/overlays/dev),
+# the precision the 8B shapes were timed in on the H200: 65,536 KV bytes/token.
+LLAMA_31_8B_FP8 = ModelSpec(
+    name="Llama-3.1-8B-Instruct (FP8 weights, FP8 KV)",
     layers=32,
     hidden=4096,
     heads=32,
@@ -121,17 +131,36 @@ LLAMA_31_8B_BF16 = ModelSpec(
     head_dim=128,
     intermediate=14336,
     vocab=128256,
-    linear_weight_bytes=2.0,
+    linear_weight_bytes=1.0,
     embedding_weight_bytes=2.0,
-    kv_bytes_per_element=2.0,
+    kv_bytes_per_element=1.0,
 )
 
-# calibration.md: H200 SXM 141 GB HBM3e at 4.8 TB/s, dense FP8 ~1979 TFLOP/s.
-H200_SXM = GpuSpec(name="H200 SXM", hbm_bytes=141e9, hbm_bytes_per_s=4.8e12, peak_flops=1979e12)
+# calibration.md: H200 SXM 141 GB HBM3e at 4.8 TB/s, dense FP8 ~1979 TFLOP/s. Measured on it:
+# the model's own FP8 GEMM shapes ~1,300 TFLOP/s, read-only 4.0 TB/s, cuDNN bf16 attention
+# 580-630 TFLOP/s (600 taken).
+H200_SXM = GpuSpec(
+    name="H200 SXM",
+    hbm_bytes=141e9,
+    hbm_bytes_per_s=4.8e12,
+    peak_flops=1979e12,
+    gemm_flops_per_s=1300e12,
+    read_bytes_per_s=4.0e12,
+    attention_flops_per_s=600e12,
+    measured=True,
+)
 
-# calibration.md: H100 SXM 80 GB HBM3 at 3.35 TB/s, dense BF16 ~989 TFLOP/s (the 8B runs BF16).
-H100_SXM_BF16 = GpuSpec(
-    name="H100 SXM (BF16)", hbm_bytes=80e9, hbm_bytes_per_s=3.35e12, peak_flops=989e12
+# calibration.md: H100 SXM 80 GB HBM3 at 3.35 TB/s, same FP8 peak. Nothing was timed on it; the
+# rule calibration.md gives: bandwidth-bound terms scale by 3.35/4.8, compute-bound terms stay.
+H100_SXM = GpuSpec(
+    name="H100 SXM",
+    hbm_bytes=80e9,
+    hbm_bytes_per_s=3.35e12,
+    peak_flops=1979e12,
+    gemm_flops_per_s=H200_SXM.gemm_flops_per_s,
+    read_bytes_per_s=H200_SXM.read_bytes_per_s * 3.35 / 4.8,
+    attention_flops_per_s=H200_SXM.attention_flops_per_s,
+    measured=False,
 )
 
 # calibration.md, measured with vLLM 0.14.1 at gpu-memory-utilization 0.90 on one H200.

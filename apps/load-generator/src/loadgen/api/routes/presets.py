@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
-from loadgen.api.deps import RuntimeDep, require_presenter
+from loadgen.api.deps import RuntimeDep, not_in_auto, require_presenter
 from loadgen.api.schemas import ConfigResponse, PresetList
 
 router = APIRouter(prefix="/api/presets", tags=["presets"])
@@ -17,7 +17,7 @@ async def list_presets(runtime: RuntimeDep) -> PresetList:
 
 @router.post(
     "/{name}",
-    dependencies=[Depends(require_presenter)],
+    dependencies=[Depends(require_presenter), Depends(not_in_auto)],
     responses={404: {"description": "unknown preset"}},
 )
 async def apply_preset(name: str, runtime: RuntimeDep) -> ConfigResponse:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 from pydantic import ValidationError
 
-from loadgen.api.deps import PresenterOnly, RuntimeDep
+from loadgen.api.deps import NotInAuto, PresenterOnly, RuntimeDep
 from loadgen.api.schemas import ConfigResponse, StateResponse, StopResponse
 from loadgen.errors import EngineStateError
 from loadgen.scenario.load import LoadConfigUpdate
 
-router = APIRouter(prefix="/api/workload", tags=["workload"], dependencies=PresenterOnly)
+# In auto mode the demo script owns the load: 409 (after the token check).
+router = APIRouter(
+    prefix="/api/workload", tags=["workload"], dependencies=[*PresenterOnly, *NotInAuto]
+)
 
 
 @router.post("/start", responses={409: {"description": "already running"}})

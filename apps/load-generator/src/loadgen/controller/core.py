@@ -1,0 +1,385 @@
+"""The scenario controller: plays the demo script (auto), hands the pools to KEDA (manual), stops.
+
+Auto pauses KEDA and plays the script's phases in a loop: each phase applies its load, resets
+the pools to the layout the script implies at its start, then issues its scaling steps on time.
+Manual resumes KEDA; the presenter sets rates and may override pool sizes. Stop ends arrivals
+and resumes KEDA. The mode and phase are saved on every change; `run()` reconciles with the
+saved state on start and keeps checking that KEDA is paused exactly while in auto mode, so a
+restart (or a crash) never leaves KEDA paused outside auto mode. Times are the engine's demo
+clock. Imports only the ports, the scenario models and the records vocabulary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from loadgen.clock import Clock, s_to_ns
+from loadgen.controller.metrics import ControllerMetrics
+from loadgen.controller.ports import (
+    POOL_NAMES,
+    AutoscalerView,
+    ClusterScaler,
+    ClusterState,
+    LoadDriver,
+    PoolName,
+)
+from loadgen.controller.state import EventSource, Mode, ScenarioState
+from loadgen.controller.store import SavedState, StateStore
+from loadgen.controller.timeline import Timeline
+from loadgen.controller.views import build_state
+from loadgen.errors import (
+    ConfigError,
+    LoadgenError,
+    ScaleGuardError,
+    ScalerError,
+    ScenarioModeError,
+)
+from loadgen.scenario.load import LoadConfig
+from loadgen.scenario.models import DemoScript
+from loadgen.scenario.phases import Phase, PoolLayout, layout_at_phase_start, ordered_steps
+
+MIN_REPLICAS = 1
+
+
+class ScenarioController:
+    """See the module docstring. `run()` must be running (in a TaskGroup) for auto mode."""
+
+    def __init__(
+        self,
+        *,
+        script: DemoScript,
+        scaler: ClusterScaler,
+        driver: LoadDriver,
+        clock: Clock,
+        store: StateStore,
+        metrics: ControllerMetrics | None = None,
+        autoscaler: AutoscalerView | None = None,
+        backend: str = "local",
+        speed: float = 1.0,
+        poll_s: float = 2.0,
+        start_mode: Mode = "manual",
+        timeline: Timeline | None = None,
+    ) -> None:
+        self.script = script
+        self.scaler = scaler
+        self.driver = driver
+        self.clock = clock
+        self.autoscaler = autoscaler
+        self.backend = backend
+        self.speed = speed
+        self.timeline = timeline or Timeline(clock)
+        self._store = store
+        self._metrics = metrics
+        self._poll_ns = s_to_ns(poll_s)
+        self._start_mode: Mode = start_mode
+        self.mode: Mode = "stopped"
+        self.cycle = 0
+        self.phase_index: int | None = None
+        self.phase_start_ns = 0
+        self.cluster: ClusterState | None = None
+        self.paused: bool | None = None
+        self._issued: dict[PoolName, int] = {}  # desired replicas as last set by us
+        self._last_error = ""
+        self._lock = asyncio.Lock()
+        self._tg: asyncio.TaskGroup | None = None
+        self._play_task: asyncio.Task[None] | None = None
+        self.reconciled = asyncio.Event()
+
+    # ----- lifecycle -------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Reconcile with the saved state, then watch the cluster until cancelled."""
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self._tg = tg
+                await self._reconcile()
+                self.reconciled.set()
+                while True:
+                    await self.poll()
+                    await self.clock.sleep_until(self.clock.now_ns() + self._poll_ns)
+        finally:
+            self._tg = None
+            # Shut down in auto mode: the saved mode stays auto (a restart continues the
+            # cycle), but KEDA must not stay paused while no controller is playing.
+            with contextlib.suppress(ScalerError):
+                await asyncio.shield(self.scaler.set_autoscaling_paused(False))
+
+    async def _reconcile(self) -> None:
+        async with self._lock:
+            try:
+                saved = self._store.load()
+            except ConfigError as exc:
+                self.timeline.add("error", "controller", f"{exc}; starting in manual mode")
+                saved = SavedState(mode="manual")
+            mode: Mode = saved.mode if saved is not None else self._start_mode
+            if mode == "auto" and self._playable():
+                index = 0
+                if saved is not None:
+                    self.cycle = saved.cycle
+                    if saved.phase_index is not None and saved.phase_index < len(
+                        self.script.phases
+                    ):
+                        index = saved.phase_index
+                note = "restart: continuing the cycle" if saved else "auto mode at start"
+                try:
+                    await self._enter_auto(index, note)
+                    return
+                except ScalerError as exc:
+                    self.timeline.add("error", "controller", f"cannot pause KEDA: {exc}")
+                mode = "manual"
+            if mode == "auto":
+                mode = "manual"
+            self.mode = mode
+            self._save()
+            self.timeline.add("mode", "controller", f"{mode} mode at start; KEDA resumed")
+            await self._set_paused(False)
+
+    def _playable(self) -> bool:
+        return bool(self.script.phases) and self.script.layout is not None
+
+    # ----- mode changes (the API calls these) ------------------------------------------------
+    async def set_auto(self) -> ScenarioState:
+        async with self._lock:
+            if not self._playable():
+                raise ScenarioModeError("the demo script has no phases to play")
+            if self.mode != "auto":
+                self.cycle = 0
+                await self._enter_auto(0, "auto mode: playing the demo script")
+        return self.state()
+
+    async def set_manual(self) -> ScenarioState:
+        async with self._lock:
+            if self.mode != "manual":
+                await self._leave_auto()
+                self.mode = "manual"
+                self._save()
+                self.timeline.add("mode", "presenter", "manual mode: KEDA scales the pools")
+                await self._set_paused(False)
+        return self.state()
+
+    async def stop(self) -> ScenarioState:
+        async with self._lock:
+            await self._leave_auto()
+            if self.driver.running():
+                await self.driver.stop()
+            if self.mode != "stopped":
+                self.mode = "stopped"
+                self._save()
+                self.timeline.add("mode", "presenter", "stopped: arrivals ended, KEDA resumed")
+            await self._set_paused(False)
+        return self.state()
+
+    async def scale_pool(self, pool: PoolName, replicas: int) -> ClusterState:
+        """Presenter override; manual mode only (auto: the script scales; stopped: nothing)."""
+        async with self._lock:
+            if self.mode != "manual":
+                owner = "the demo script" if self.mode == "auto" else "nobody (stopped)"
+                raise ScenarioModeError(
+                    f"pools are scaled by hand in manual mode only; in {self.mode} mode "
+                    f"{owner} owns them"
+                )
+            await self._scale(pool, replicas, "presenter", "presenter override")
+            assert self.cluster is not None
+            return self.cluster
+
+    async def _enter_auto(self, index: int, note: str) -> None:
+        await self.scaler.set_autoscaling_paused(True)
+        self.paused = True
+        if self._metrics is not None:
+            self._metrics.paused(True)
+        self.mode = "auto"
+        self.phase_index = index
+        self._save()
+        self.timeline.add("mode", "controller", f"{note}; KEDA paused")
+        self.timeline.add("keda", "controller", "KEDA paused for auto mode")
+        if self._tg is None:
+            raise ScenarioModeError("the controller is not running")
+        self._play_task = self._tg.create_task(self._play(index))
+
+    async def _leave_auto(self) -> None:
+        task, self._play_task = self._play_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.phase_index = None
+        if self._metrics is not None:
+            self._metrics.set_phase(None, "manual")
+
+    async def _set_paused(self, paused: bool) -> None:
+        """Best effort: a failure is an error event, and `poll()` keeps trying."""
+        try:
+            await self.scaler.set_autoscaling_paused(paused)
+        except ScalerError as exc:
+            action = "pause" if paused else "resume"
+            self.timeline.add("error", "controller", f"KEDA {action} failed: {exc}")
+            return
+        if self.paused != paused:
+            self.timeline.add("keda", "controller", "KEDA paused" if paused else "KEDA resumed")
+        self.paused = paused
+        if self._metrics is not None:
+            self._metrics.paused(paused)
+
+    def _save(self) -> None:
+        phase = None if self.phase_index is None else self.script.phases[self.phase_index]
+        state = SavedState(
+            mode=self.mode,
+            cycle=self.cycle,
+            phase_index=self.phase_index,
+            phase_id=phase.id if phase else None,
+            wall_time=self.timeline.wall_now().isoformat(),
+        )
+        try:
+            self._store.save(state)
+        except OSError as exc:  # the demo goes on; a restart then starts from the default
+            self.timeline.add("error", "controller", f"scenario state not saved: {exc}")
+
+    # ----- auto mode -------------------------------------------------------------------------
+    async def _play(self, index: int) -> None:
+        phases = self.script.phases
+        while True:
+            await self._play_phase(index)
+            index += 1
+            if index == len(phases):
+                index = 0
+                self.cycle += 1
+                self.timeline.add("phase", "script", f"cycle {self.cycle} complete")
+
+    async def _play_phase(self, index: int) -> None:
+        phase = self.script.phases[index]
+        start_ns = self.clock.now_ns()
+        self.phase_index, self.phase_start_ns = index, start_ns
+        self._save()
+        if self._metrics is not None:
+            self._metrics.set_phase(phase.id, "auto")
+            self._metrics.phase_started(phase.id)
+        self.timeline.add("phase", "script", f"{phase.name}: {phase.caption}", phase=phase.id)
+        assert self.script.layout is not None
+        target = layout_at_phase_start(self.script.layout.initial, self.script.phases, index)
+        why = "reset to the initial layout" if index == 0 else f"layout for {phase.name}"
+        await self._apply_layout(target, why, phase.id)
+        await self._apply_load(phase)
+        for step in ordered_steps(phase):
+            await self.clock.sleep_until(start_ns + s_to_ns(step.at))
+            await self._script_scale(step.pool, step.replicas, step.reason or phase.name, phase.id)
+        await self.clock.sleep_until(start_ns + s_to_ns(phase.duration))
+
+    async def _apply_layout(self, target: PoolLayout, why: str, phase: str) -> None:
+        try:
+            state = await self._refresh()
+        except ScalerError as exc:
+            self.timeline.add("error", "controller", f"pool sizes unknown: {exc}", phase=phase)
+            return
+        # Scale-ins first, so the scale-outs fit the budget.
+        order = sorted(POOL_NAMES, key=lambda p: target.of(p) - state.pools[p].desired)
+        for pool in order:
+            await self._script_scale(pool, target.of(pool), why, phase)
+
+    async def _apply_load(self, phase: Phase) -> None:
+        load: LoadConfig | None = phase.load
+        if load is None:
+            preset = self.script.preset(phase.preset or "")
+            assert preset is not None  # validated at load
+            load = preset.load
+        try:
+            await self.driver.apply(load)
+            if not self.driver.running():
+                await self.driver.start()
+        except LoadgenError as exc:  # e.g. the engine still draining a stop: next phase retries
+            self.timeline.add("error", "script", f"load for {phase.name}: {exc}", phase=phase.id)
+
+    async def _script_scale(self, pool: PoolName, replicas: int, why: str, phase: str) -> None:
+        try:
+            await self._scale(pool, replicas, "script", why, phase)
+        except (ScaleGuardError, ScalerError) as exc:
+            self.timeline.add("error", "script", f"{pool} -> {replicas}: {exc}", phase=phase)
+
+    # ----- scaling, with the guard every path goes through ----------------------------------
+    async def _scale(
+        self,
+        pool: PoolName,
+        replicas: int,
+        source: EventSource,
+        why: str,
+        phase: str | None = None,
+    ) -> None:
+        if replicas < MIN_REPLICAS:
+            raise ScaleGuardError(f"{pool} -> {replicas}: a pool keeps at least 1 worker")
+        state = await self._refresh()
+        budget = self.budget_gpus(state)
+        other: PoolName = "decode" if pool == "prefill" else "prefill"
+        total = replicas + state.pools[other].desired
+        # A scale-in frees GPUs: it is allowed even when the pools are over the budget already.
+        if total > budget and replicas > state.pools[pool].desired:
+            raise ScaleGuardError(
+                f"{pool} -> {replicas} with {state.pools[other].desired} {other} = {total} GPUs, "
+                f"over the budget of {budget}"
+            )
+        before = state.pools[pool].desired
+        if before == replicas:
+            return
+        await self.scaler.scale(pool, replicas)
+        self._issued[pool] = replicas
+        if self._metrics is not None:
+            self._metrics.scaled(pool, source, before, replicas)
+        verb = "scale out" if replicas > before else "scale in"
+        self.timeline.add(
+            "scale", source, f"{verb} {pool} {before} -> {replicas}: {why}",
+            pool=pool, from_replicas=before, to_replicas=replicas, phase=phase,
+        )  # fmt: skip
+        with contextlib.suppress(ScalerError):
+            await self._refresh()
+
+    def budget_gpus(self, state: ClusterState) -> int:
+        """The tighter of the cluster's budget and the script's."""
+        layout = self.script.layout
+        return min(state.budget_gpus, layout.budget_gpus) if layout else state.budget_gpus
+
+    async def _refresh(self) -> ClusterState:
+        state = await self.scaler.state()
+        self._note_outside_changes(state)
+        self.cluster = state
+        if self._metrics is not None:
+            self._metrics.pools(state.pools, self.budget_gpus(state))
+        return state
+
+    def _note_outside_changes(self, state: ClusterState) -> None:
+        """A desired count we did not set: KEDA when it runs, someone else otherwise."""
+        for pool in POOL_NAMES:
+            new = state.pools[pool].desired
+            known = self._issued.get(pool)
+            self._issued[pool] = new
+            if known is None or new == known:
+                continue
+            source: EventSource = "controller" if self.paused else "keda"
+            who = "KEDA" if source == "keda" else "outside the controller"
+            if self._metrics is not None:
+                self._metrics.scaled(pool, source, known, new)
+            self.timeline.add(
+                "scale", source, f"{pool} {known} -> {new} by {who}",
+                pool=pool, from_replicas=known, to_replicas=new,
+            )  # fmt: skip
+
+    # ----- watching --------------------------------------------------------------------------
+    async def poll(self) -> None:
+        """Refresh pool sizes and the pause state; put KEDA back where the mode wants it."""
+        try:
+            await self._refresh()
+            paused = await self.scaler.autoscaling_paused()
+        except ScalerError as exc:
+            if str(exc) != self._last_error:
+                self._last_error = str(exc)
+                self.timeline.add("error", "controller", f"cluster unreachable: {exc}")
+            return
+        self._last_error = ""
+        self.paused = paused
+        if self._metrics is not None:
+            self._metrics.paused(paused)
+        want = self.mode == "auto"
+        if paused != want and not self._lock.locked():
+            found = "paused" if paused else "running"
+            self.timeline.add("keda", "controller", f"KEDA found {found} in {self.mode} mode")
+            await self._set_paused(want)
+
+    def state(self) -> ScenarioState:
+        return build_state(self)

@@ -1,0 +1,55 @@
+"""The controller's Prometheus series (names in LAYOUT.md; Grafana annotates phases from them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from loadgen.controller.ports import PoolName, PoolState
+
+
+class ControllerMetrics:
+    """Registered on the app's registry, so /metrics serves them with the client's series."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.phase_info = Gauge(
+            "loadgen_scenario_phase_info", "1 for the phase being played", ["phase", "mode"],
+            registry=registry,
+        )  # fmt: skip
+        self.phase_changes = Counter(
+            "loadgen_scenario_phase_changes", "Phases started", ["phase"], registry=registry
+        )
+        self.scale_events = Counter(
+            "loadgen_scenario_scale_events", "Pool replica changes, by who made them",
+            ["pool", "source", "direction"], registry=registry,
+        )  # fmt: skip
+        self.pool_replicas = Gauge(
+            "loadgen_pool_replicas", "Workers per pool and state", ["pool", "state"],
+            registry=registry,
+        )  # fmt: skip
+        self.gpu_budget = Gauge("loadgen_gpu_budget", "GPUs the pools may use", registry=registry)
+        self.keda_paused = Gauge(
+            "loadgen_keda_paused", "1 while the autoscaler is paused", registry=registry
+        )
+
+    def set_phase(self, phase: str | None, mode: str) -> None:
+        self.phase_info.clear()
+        if phase is not None:
+            self.phase_info.labels(phase, mode).set(1)
+
+    def phase_started(self, phase: str) -> None:
+        self.phase_changes.labels(phase).inc()
+
+    def scaled(self, pool: PoolName, source: str, before: int, after: int) -> None:
+        direction = "out" if after > before else "in"
+        self.scale_events.labels(pool, source, direction).inc()
+
+    def pools(self, pools: Mapping[PoolName, PoolState], budget_gpus: int) -> None:
+        for pool, state in pools.items():
+            for name in ("desired", "ready", "starting"):
+                self.pool_replicas.labels(pool, name).set(getattr(state, name))
+        self.gpu_budget.set(budget_gpus)
+
+    def paused(self, paused: bool) -> None:
+        self.keda_paused.set(1 if paused else 0)

@@ -1,0 +1,92 @@
+"""JSON shapes of GET /api/scenario and /api/pools (the contract in LAYOUT.md the UI codes to)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from loadgen.controller.ports import PoolName
+
+Mode = Literal["auto", "manual", "stopped"]
+EventKind = Literal["mode", "phase", "scale", "keda", "error"]
+EventSource = Literal["script", "keda", "presenter", "controller"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PhaseView(_Model):
+    id: str
+    name: str
+    caption: str
+    index: int
+    count: int
+    duration_s: float
+    elapsed_s: float
+    time_left_s: float
+    preset: str | None
+
+
+class NextAction(_Model):
+    pool: PoolName
+    replicas: int
+    in_s: float
+    reason: str
+
+
+class KedaPoolView(_Model):
+    metric: float | None
+    threshold: float | None = Field(description="null until the autoscaler has reported")
+    desired: int | None
+    last_scale_s: float | None = Field(description="demo seconds since the controller started")
+
+
+class KedaView(_Model):
+    paused: bool
+    backend: Literal["local", "cluster"]
+    pools: dict[PoolName, KedaPoolView]
+
+
+class TimelineEvent(_Model):
+    t_s: float = Field(description="demo seconds since the controller started")
+    wall_time: str = Field(description="ISO-8601 UTC")
+    kind: EventKind
+    source: EventSource
+    pool: PoolName | None = None
+    from_replicas: int | None = None
+    to_replicas: int | None = None
+    phase: str | None = None
+    message: str
+
+
+class ScenarioState(_Model):
+    mode: Mode
+    cycle: int = Field(description="completed auto cycles")
+    phase: PhaseView | None
+    next_action: NextAction | None
+    scaling: dict[PoolName, str]
+    keda: KedaView
+    timeline: list[TimelineEvent] = Field(description="newest last, capped")
+    speed: float
+
+
+class PoolView(_Model):
+    desired: int
+    ready: int
+    starting: int
+    min: int
+    max: int
+
+
+class PoolsState(_Model):
+    budget_gpus: int
+    free_gpus: int
+    pools: dict[PoolName, PoolView]
+
+
+class ScaleBody(_Model):
+    """`PUT /api/pools/{pool}` body."""
+
+    replicas: int = Field(ge=1, le=64, description="a pool never goes below 1")

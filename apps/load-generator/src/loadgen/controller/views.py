@@ -1,0 +1,125 @@
+"""ScenarioState and PoolsState built from what the controller knows (no I/O)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from loadgen.clock import ns_to_s, s_to_ns
+from loadgen.controller.ports import POOL_NAMES, ClusterState, PoolState
+from loadgen.controller.state import (
+    KedaPoolView,
+    KedaView,
+    NextAction,
+    PhaseView,
+    PoolsState,
+    PoolView,
+    ScenarioState,
+)
+from loadgen.scenario.phases import layout_at_phase_start, ordered_steps
+
+if TYPE_CHECKING:
+    from loadgen.controller.core import ScenarioController
+
+
+def scaling_text(pool: PoolState) -> str:
+    """What the audience sees next to a pool: steady, workers starting, or draining."""
+    if pool.starting > 0:
+        return f"worker starting ({pool.starting})"
+    if pool.ready > pool.desired:
+        return f"draining ({pool.ready - pool.desired})"
+    if pool.ready < pool.desired:
+        return f"waiting for {pool.desired - pool.ready} worker(s)"
+    return "steady"
+
+
+def build_state(ctl: ScenarioController) -> ScenarioState:
+    now_ns = ctl.clock.now_ns()
+    phase_view = None
+    if ctl.mode == "auto" and ctl.phase_index is not None:
+        phase = ctl.script.phases[ctl.phase_index]
+        elapsed_s = max(0.0, ns_to_s(now_ns - ctl.phase_start_ns))
+        phase_view = PhaseView(
+            id=phase.id,
+            name=phase.name,
+            caption=phase.caption,
+            index=ctl.phase_index,
+            count=len(ctl.script.phases),
+            duration_s=phase.duration,
+            elapsed_s=round(min(elapsed_s, phase.duration), 3),
+            time_left_s=round(max(0.0, phase.duration - elapsed_s), 3),
+            preset=phase.preset,
+        )
+    cluster = ctl.cluster
+    scaling = {
+        p: scaling_text(cluster.pools[p]) if cluster is not None else "unknown" for p in POOL_NAMES
+    }
+    decisions = ctl.autoscaler.decisions() if ctl.autoscaler is not None else {}
+    keda_pools = {}
+    for pool in POOL_NAMES:
+        d = decisions.get(pool)
+        keda_pools[pool] = KedaPoolView(
+            metric=d.metric if d else None,
+            threshold=d.threshold if d else None,
+            desired=d.desired if d else None,
+            last_scale_s=(
+                ctl.timeline.seconds(d.last_scale_ns) if d and d.last_scale_ns is not None else None
+            ),
+        )
+    return ScenarioState(
+        mode=ctl.mode,
+        cycle=ctl.cycle,
+        phase=phase_view,
+        next_action=next_action(ctl, now_ns),
+        scaling=scaling,
+        keda=KedaView(
+            paused=bool(ctl.paused),
+            backend="cluster" if ctl.backend == "cluster" else "local",
+            pools=keda_pools,
+        ),
+        timeline=ctl.timeline.events(),
+        speed=ctl.speed,
+    )
+
+
+def next_action(ctl: ScenarioController, now_ns: int) -> NextAction | None:
+    """The script's next scaling step from now, up to the reset at the end of the cycle."""
+    if ctl.mode != "auto" or ctl.phase_index is None or ctl.script.layout is None:
+        return None
+    phases = ctl.script.phases
+    start_ns = ctl.phase_start_ns
+    for index in range(ctl.phase_index, len(phases)):
+        phase = phases[index]
+        for step in ordered_steps(phase):
+            at_ns = start_ns + s_to_ns(step.at)
+            if at_ns > now_ns:
+                return NextAction(
+                    pool=step.pool,
+                    replicas=step.replicas,
+                    in_s=round(ns_to_s(at_ns - now_ns), 3),
+                    reason=step.reason or phase.name,
+                )
+        start_ns += s_to_ns(phase.duration)
+    initial = ctl.script.layout.initial
+    final = layout_at_phase_start(initial, phases, len(phases))
+    for pool in POOL_NAMES:  # the cycle's end resets the layout
+        if final.of(pool) != initial.of(pool):
+            return NextAction(
+                pool=pool,
+                replicas=initial.of(pool),
+                in_s=round(max(0.0, ns_to_s(start_ns - now_ns)), 3),
+                reason="reset to the initial layout for the next cycle",
+            )
+    return None
+
+
+def build_pools(ctl: ScenarioController, state: ClusterState) -> PoolsState:
+    budget = ctl.budget_gpus(state)
+    used = sum(state.pools[p].desired for p in POOL_NAMES)
+    pools = {}
+    for pool in POOL_NAMES:
+        other = state.pools["decode" if pool == "prefill" else "prefill"].desired
+        s = state.pools[pool]
+        pools[pool] = PoolView(
+            desired=s.desired, ready=s.ready, starting=s.starting, min=1, max=max(1, budget - other)
+        )
+    return PoolsState(budget_gpus=budget, free_gpus=max(0, budget - used), pools=pools)

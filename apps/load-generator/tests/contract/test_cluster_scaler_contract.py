@@ -1,0 +1,80 @@
+"""The ClusterScaler contract, run against every adapter (Kubernetes and local)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from loadgen.controller.ports import POOL_NAMES
+from loadgen.errors import ScaleRejected
+
+if TYPE_CHECKING:
+    from .conftest import Harness
+
+
+async def test_state_reports_both_pools_within_the_budget(harness: Harness) -> None:
+    state = await harness.scaler.state()
+    assert set(state.pools) == set(POOL_NAMES)
+    assert state.budget_gpus in (3, 8)
+    assert sum(p.desired for p in state.pools.values()) <= state.budget_gpus
+    for pool, p in state.pools.items():
+        assert p.desired >= 1
+        assert p.ready >= 0
+        assert p.starting >= 0
+        assert p.desired == await harness.observed_desired(pool)
+
+
+async def test_scale_sets_the_desired_size_once(harness: Harness) -> None:
+    state = await harness.scaler.state()
+    pool = "decode"
+    target = state.pools[pool].desired + 1
+    assert target + state.pools["prefill"].desired <= state.budget_gpus
+    before = harness.writes()
+    await harness.scaler.scale(pool, target)
+    assert await harness.observed_desired(pool) == target
+    assert (await harness.scaler.state()).pools[pool].desired == target
+    assert harness.writes() == before + 1
+    await harness.scaler.scale(pool, target)  # idempotent: no second write
+    assert harness.writes() == before + 1
+
+
+async def test_a_pool_never_goes_below_one(harness: Harness) -> None:
+    before = harness.writes()
+    for replicas in (0, -1):
+        with pytest.raises(ScaleRejected, match="at least 1"):
+            await harness.scaler.scale("prefill", replicas)
+    assert harness.writes() == before
+    assert await harness.observed_desired("prefill") >= 1
+
+
+async def test_the_gpu_budget_is_never_exceeded(harness: Harness) -> None:
+    state = await harness.scaler.state()
+    over = state.budget_gpus - state.pools["decode"].desired + 1
+    before = harness.writes()
+    with pytest.raises(ScaleRejected, match="GPU budget"):
+        await harness.scaler.scale("prefill", over)
+    assert harness.writes() == before
+    assert await harness.observed_desired("prefill") == state.pools["prefill"].desired
+
+
+async def test_unknown_pool_is_rejected(harness: Harness) -> None:
+    with pytest.raises(ScaleRejected, match="unknown pool"):
+        await harness.scaler.scale("router", 1)  # type: ignore[arg-type]
+
+
+async def test_pause_and_resume_are_idempotent(harness: Harness) -> None:
+    scaler = harness.scaler
+    await scaler.set_autoscaling_paused(False)
+    before = harness.writes()
+    await scaler.set_autoscaling_paused(True)
+    assert await scaler.autoscaling_paused() is True
+    after_pause = harness.writes()
+    assert after_pause > before
+    await scaler.set_autoscaling_paused(True)
+    assert harness.writes() == after_pause
+    await scaler.set_autoscaling_paused(False)
+    assert await scaler.autoscaling_paused() is False
+    after_resume = harness.writes()
+    await scaler.set_autoscaling_paused(False)
+    assert harness.writes() == after_resume

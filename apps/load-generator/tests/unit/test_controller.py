@@ -1,0 +1,349 @@
+"""Scenario controller on a fake clock and fake ports: the cycle, modes, guard, reconcile."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from demo_testing.controller import FakeAutoscaler, FakeDriver, FakeScaler
+from demo_testing.doubles import FakeClock
+from loadgen.clock import NS_PER_S
+from loadgen.controller.core import ScenarioController
+from loadgen.controller.metrics import ControllerMetrics
+from loadgen.controller.ports import AutoscalerDecision
+from loadgen.controller.state import Mode
+from loadgen.controller.store import FileStateStore, MemoryStateStore, SavedState, StateStore
+from loadgen.errors import EngineStateError, ScaleGuardError, ScalerUnavailable, ScenarioModeError
+from loadgen.scenario import load_demo_script
+from loadgen.scenario.models import DemoScript
+
+S = NS_PER_S
+READY_NS = 208 * S  # a 70B worker's launch-to-ready time (calibration.md)
+
+
+class Rig:
+    def __init__(self, store: StateStore | None = None, *, paused: bool = False) -> None:
+        self.clock = FakeClock(start_ns=0)
+        self.script: DemoScript = load_demo_script()
+        self.scaler = FakeScaler(self.clock, ready_delay_ns=READY_NS, paused=paused)
+        self.driver = FakeDriver()
+        self.store = store or MemoryStateStore()
+        self.registry = CollectorRegistry()
+        self.autoscaler = FakeAutoscaler()
+        self.metrics = ControllerMetrics(self.registry)
+        self.ctl = self.make()
+
+    def make(self, start_mode: Mode = "manual") -> ScenarioController:
+        return ScenarioController(
+            script=self.script,
+            scaler=self.scaler,
+            driver=self.driver,
+            clock=self.clock,
+            store=self.store,
+            metrics=self.metrics,
+            autoscaler=self.autoscaler,
+            start_mode=start_mode,
+        )
+
+    def metric(self, name: str, **labels: str) -> float | None:
+        return self.registry.get_sample_value(name, labels)
+
+    def events(self, kind: str) -> list[str]:
+        return [e.message for e in self.ctl.timeline.events() if e.kind == kind]
+
+    def scale_events(self) -> list[tuple[float, str, int | None, int | None, str]]:
+        return [
+            (e.t_s, e.pool or "", e.from_replicas, e.to_replicas, e.source)
+            for e in self.ctl.timeline.events()
+            if e.kind == "scale"
+        ]
+
+    async def at(self, seconds: float) -> None:
+        await self.clock.run_until(round(seconds * S))
+
+
+@asynccontextmanager
+async def running(rig: Rig, ctl: ScenarioController | None = None) -> AsyncIterator[Rig]:
+    ctl = ctl or rig.ctl
+    task = asyncio.get_running_loop().create_task(ctl.run())
+    await rig.clock.settle()
+    assert ctl.reconciled.is_set()
+    try:
+        yield rig
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_auto_plays_the_cycle_with_keda_paused_and_resets() -> None:
+    rig = Rig()
+    async with running(rig):
+        state = await rig.ctl.set_auto()
+        assert state.mode == "auto"
+        assert rig.scaler.paused
+        assert state.phase is not None
+        assert state.phase.id == "baseline"
+        await rig.at(779)
+        assert rig.ctl.cycle == 0
+        assert rig.scaler.desired() == {"prefill": 4, "decode": 4}
+        await rig.at(781)
+        assert rig.ctl.cycle == 1
+        assert rig.scaler.desired() == {"prefill": 2, "decode": 3}
+        assert rig.scaler.paused
+    phases = [e.phase for e in rig.ctl.timeline.events() if e.kind == "phase" and e.phase]
+    assert phases == [
+        "baseline", "kv-cache", "prefill-stress", "decode-stress", "full-load", "baseline"
+    ]  # fmt: skip
+    # KV Cache starts at 90 s: decode in, prefill out +60 s; Prefill Stress at 210 s: decode
+    # out +180 s; the reset scales in the bigger change first.
+    assert rig.scale_events() == [
+        (90.0, "decode", 3, 2, "script"),
+        (150.0, "prefill", 2, 4, "script"),
+        (390.0, "decode", 2, 4, "script"),
+        (780.0, "prefill", 4, 2, "script"),
+        (780.0, "decode", 4, 3, "script"),
+    ]
+    presets = [p.preset for p in rig.script.phases]
+    expected = [rig.script.preset(p).load for p in presets if p] + [rig.script.presets[0].load]
+    assert rig.driver.configs == expected
+    assert rig.driver.starts == 1
+    assert rig.metric("loadgen_scenario_phase_changes_total", phase="baseline") == 2
+    assert rig.metric("loadgen_scenario_scale_events_total", pool="decode", source="script",
+                      direction="out") == 1  # fmt: skip
+    assert rig.metric("loadgen_scenario_phase_info", phase="baseline", mode="auto") == 1
+    assert rig.metric("loadgen_keda_paused") == 1
+    assert rig.metric("loadgen_gpu_budget") == 8
+    # Shutting the controller down never leaves KEDA paused.
+    assert rig.scaler.paused is False
+
+
+async def test_phase_view_next_action_and_worker_starting() -> None:
+    rig = Rig()
+    async with running(rig):
+        await rig.ctl.set_auto()
+        await rig.at(100)
+        state = rig.ctl.state()
+        assert state.phase is not None
+        assert (state.phase.id, state.phase.elapsed_s, state.phase.time_left_s) == (
+            "kv-cache", 10.0, 110.0
+        )  # fmt: skip
+        assert state.next_action is not None
+        assert (state.next_action.pool, state.next_action.replicas) == ("prefill", 4)
+        assert state.next_action.in_s == 50.0
+        assert "Prefill Stress" in state.next_action.reason
+        await rig.at(160)
+        state = rig.ctl.state()
+        assert state.scaling == {"prefill": "worker starting (2)", "decode": "steady"}
+        assert state.next_action is not None
+        assert state.next_action.pool == "decode"
+        assert state.next_action.in_s == 230.0  # 210 + 180 - 160
+        await rig.at(150 + 208 + 2)
+        assert rig.ctl.state().scaling["prefill"] == "steady"
+        await rig.at(700)
+        action = rig.ctl.state().next_action
+        assert action is not None
+        assert action.reason.startswith("reset")
+        assert action.in_s == 80.0
+        assert rig.metric("loadgen_pool_replicas", pool="prefill", state="ready") == 4
+
+
+async def test_manual_resumes_keda_stops_the_script_and_allows_overrides() -> None:
+    rig = Rig()
+    async with running(rig):
+        await rig.ctl.set_auto()
+        with pytest.raises(ScenarioModeError, match="manual mode only"):
+            await rig.ctl.scale_pool("decode", 4)
+        await rig.at(120)
+        state = await rig.ctl.set_manual()
+        assert state.mode == "manual"
+        assert state.phase is None
+        assert state.next_action is None
+        assert rig.scaler.paused is False
+        await rig.at(400)
+        assert rig.scaler.desired() == {"prefill": 2, "decode": 2}  # no step after 120 s ran
+        cluster = await rig.ctl.scale_pool("decode", 4)
+        assert cluster.pools["decode"].desired == 4
+        assert rig.scale_events()[-1][1:] == ("decode", 2, 4, "presenter")
+        assert rig.driver.running()  # manual keeps the load the presenter sees
+
+
+async def test_guard_budget_and_minimum_on_every_path() -> None:
+    rig = Rig()
+    async with running(rig):
+        with pytest.raises(ScaleGuardError, match="at least 1"):
+            await rig.ctl.scale_pool("prefill", 0)
+        with pytest.raises(ScaleGuardError, match="2 prefill = 9 GPUs, over the budget of 8"):
+            await rig.ctl.scale_pool("decode", 7)
+        rig.scaler.budget_gpus = 3  # a dev cluster under the prod script: the tighter wins
+        with pytest.raises(ScaleGuardError, match="budget of 3"):
+            await rig.ctl.scale_pool("decode", 4)
+        await rig.ctl.set_auto()
+        await rig.at(200)  # the script's prefill 4 step breaks the dev budget: refused, logged
+        assert rig.scaler.desired() == {"prefill": 2, "decode": 2}  # the scale-in was allowed
+        assert any("over the budget of 3" in m for m in rig.events("error"))
+        assert rig.ctl.mode == "auto"
+
+
+async def test_stop_ends_arrivals_and_resumes_keda() -> None:
+    rig = Rig()
+    async with running(rig):
+        await rig.ctl.set_auto()
+        await rig.at(30)
+        state = await rig.ctl.stop()
+        assert state.mode == "stopped"
+        assert not rig.driver.running()
+        assert not rig.scaler.paused
+        with pytest.raises(ScenarioModeError, match="stopped"):
+            await rig.ctl.scale_pool("prefill", 3)
+        await rig.at(300)
+        assert rig.scaler.desired() == {"prefill": 2, "decode": 3}
+        saved = rig.store.load()
+        assert saved is not None
+        assert (saved.mode, saved.phase_index, saved.phase_id) == ("stopped", None, None)
+
+
+async def test_restart_in_auto_continues_the_cycle(tmp_path: Path) -> None:
+    store = FileStateStore(tmp_path / "scenario.json")
+    rig = Rig(store)
+    async with running(rig):
+        await rig.ctl.set_auto()
+        await rig.at(300)  # Prefill Stress
+    saved = store.load()
+    assert saved is not None
+    assert (saved.mode, saved.phase_id) == ("auto", "prefill-stress")
+    assert rig.scaler.paused is False  # released on shutdown
+    restarted = rig.make()
+    async with running(rig, restarted):
+        assert restarted.mode == "auto"
+        assert rig.scaler.paused
+        state = restarted.state()
+        assert state.phase is not None
+        assert state.phase.id == "prefill-stress"
+        assert state.phase.elapsed_s == 0.0
+        # The layout at Prefill Stress's start is re-applied (it is the one in place already).
+        assert rig.scaler.desired() == {"prefill": 4, "decode": 2}
+        await rig.at(300 + 181)
+        assert rig.scaler.desired()["decode"] == 4
+
+
+@pytest.mark.parametrize(
+    ("saved", "expected"),
+    [
+        (SavedState(mode="manual"), "manual"),
+        (SavedState(mode="stopped"), "stopped"),
+        (None, "manual"),
+    ],
+)
+async def test_crash_outside_auto_resumes_keda_on_start(
+    saved: SavedState | None, expected: Mode
+) -> None:
+    """A crash between pausing KEDA and saving the mode: the next start resumes KEDA."""
+    rig = Rig(MemoryStateStore(saved), paused=True)
+    async with running(rig):
+        assert rig.ctl.mode == expected
+        assert rig.scaler.paused is False
+        assert rig.metric("loadgen_keda_paused") == 0
+
+
+async def test_unreadable_state_file_starts_manual(tmp_path: Path) -> None:
+    path = tmp_path / "scenario.json"
+    path.write_text("{not json")
+    rig = Rig(FileStateStore(path), paused=True)
+    async with running(rig):
+        assert rig.ctl.mode == "manual"
+        assert not rig.scaler.paused
+        assert any("unreadable scenario state" in m for m in rig.events("error"))
+
+
+async def test_start_mode_auto_without_saved_state() -> None:
+    rig = Rig()
+    async with running(rig, rig.make(start_mode="auto")) as r:
+        assert r.scaler.paused
+
+
+async def test_poll_puts_keda_back_and_attributes_outside_scaling() -> None:
+    rig = Rig()
+    async with running(rig):
+        rig.scaler.set_desired("decode", 4)  # KEDA scaled while running (manual mode)
+        await rig.at(3)
+        assert rig.scale_events()[-1][1:] == ("decode", 3, 4, "keda")
+        assert rig.metric("loadgen_scenario_scale_events_total", pool="decode", source="keda",
+                          direction="out") == 1  # fmt: skip
+        rig.scaler.paused = True  # someone paused KEDA in manual mode
+        await rig.at(6)
+        assert rig.scaler.paused is False
+        assert any("found paused" in m for m in rig.events("keda"))
+        await rig.ctl.set_auto()
+        rig.scaler.paused = False  # ... or resumed it in auto mode
+        await rig.at(10)
+        assert rig.scaler.paused is True
+
+
+async def test_scaler_outage_is_an_event_and_the_cycle_goes_on() -> None:
+    rig = Rig()
+    async with running(rig):
+        await rig.ctl.set_auto()
+        rig.scaler.fail = ScalerUnavailable("control API timed out")
+        await rig.at(160)  # the KV Cache step fails
+        rig.scaler.fail = None
+        await rig.at(400)
+        errors = rig.events("error")
+        assert any("control API timed out" in m for m in errors)
+        assert rig.ctl.state().phase.id == "prefill-stress"
+        assert rig.scaler.desired()["decode"] == 4  # later steps still ran
+
+
+async def test_resume_failure_is_retried_by_the_poll() -> None:
+    rig = Rig()
+    async with running(rig):
+        await rig.ctl.set_auto()
+        rig.scaler.fail = ScalerUnavailable("down")
+        state = await rig.ctl.set_manual()
+        assert state.mode == "manual"
+        assert any("resume failed" in m for m in rig.events("error"))
+        rig.scaler.fail = None
+        await rig.at(5)
+        assert rig.scaler.paused is False
+
+
+async def test_keda_view_comes_from_the_autoscaler() -> None:
+    rig = Rig()
+    rig.autoscaler.current["prefill"] = AutoscalerDecision(
+        metric=3.5, threshold=2.0, desired=2, last_scale_ns=12 * S
+    )
+    async with running(rig):
+        keda = rig.ctl.state().keda
+        assert keda.paused is False
+        assert keda.backend == "local"
+        assert keda.pools["prefill"].last_scale_s == 12.0
+        assert keda.pools["decode"].threshold is None
+
+
+async def test_script_without_phases_cannot_go_auto() -> None:
+    rig = Rig()
+    rig.script = rig.script.model_copy(update={"phases": ()})
+    ctl = rig.make()
+    async with running(rig, ctl):
+        with pytest.raises(ScenarioModeError, match="no phases"):
+            await ctl.set_auto()
+
+
+async def test_a_load_driver_error_is_an_event_and_the_cycle_goes_on() -> None:
+    rig = Rig()
+
+    async def refuse(config: object) -> None:
+        raise EngineStateError("cannot start: the engine is stopping")
+
+    rig.driver.apply = refuse
+    async with running(rig):
+        await rig.ctl.set_auto()
+        await rig.at(200)
+        assert rig.ctl.mode == "auto"
+        assert any("engine is stopping" in m for m in rig.events("error"))
+        assert rig.scaler.desired()["prefill"] == 4  # the scaling steps still ran

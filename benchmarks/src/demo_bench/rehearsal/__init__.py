@@ -1,0 +1,1 @@
+"""Rehearsal of the demo: auto-mode cycles on the local stack, and their report (issue 11)."""

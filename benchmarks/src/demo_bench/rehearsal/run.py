@@ -1,0 +1,266 @@
+"""Play auto-mode cycles against the real local stack and keep every raw series for the report.
+
+The stack runs as its own process (`localcluster up`, as `loadgen demo` starts it); the load
+generator's runtime and scenario controller run in this process with the local backend ports
+(pool control API + local KEDA + Prometheus), exactly as the app wires them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import aiohttp
+import psutil
+from prometheus_client import start_http_server
+
+from demo_bench.rehearsal.analysis import PoolSample, Sample
+from demo_common.corpus import load_corpus
+from demo_common.net import free_port
+from loadgen.adapters.local_stack import local_stack_process
+from loadgen.clock import NS_PER_S
+from loadgen.controller.core import ScenarioController
+from loadgen.records import RequestRecord
+from loadgen.runtime import Runtime, open_runtime
+from loadgen.scenario import DemoScript, load_demo_script
+from loadgen.scenario_runtime import open_backend_ports
+from loadgen.settings import Settings
+
+SAMPLE_WALL_S = 1.0
+
+
+class CollectSink:
+    """Keeps what the analysis needs of every record (the per-token ITLs included)."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[RequestRecord, tuple[float, ...]]] = []
+
+    def write(self, record: RequestRecord) -> None:
+        # Never mutate the record: the sinks after this one (the JSONL log) see it too.
+        itl = tuple(v / NS_PER_S for v, n in record.itl_per_token_ns() for _ in range(n))
+        self.records.append((record, itl))
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class RawRun:
+    speed: float
+    env: str
+    script: str
+    started_at: str
+    wall_s: float = 0.0
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
+    pools: list[PoolSample] = field(default_factory=list)
+    cpu: list[dict[str, float]] = field(default_factory=list)
+    client_saturated: list[bool] = field(default_factory=list)
+    phase_wall: dict[str, tuple[float, float]] = field(default_factory=dict)
+    router: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    slos: dict[str, tuple[float, float]] = field(default_factory=dict)
+    mode: str = "auto"
+
+
+async def rehearse(
+    *,
+    work: Path,
+    speed: float,
+    env: Literal["prod", "dev"],
+    script_path: Path | None,
+    corpus: str,
+    cycles: int = 1,
+    extra_stack_args: tuple[str, ...] = (),
+    mode: Literal["auto", "manual"] = "auto",
+) -> RawRun:
+    script = load_demo_script(script_path)
+    metrics_port = free_port()
+    stack_args = [
+        f"--env={env}", f"--speed={speed:g}", "--workdir", str(work),
+        "--frontend-port", str(free_port()), "--prometheus-port", str(free_port()),
+        "--control-port", str(free_port()), *extra_stack_args,
+        # The local KEDA's queries read the load generator's own histograms: scrape them.
+        "--scrape-target", f"127.0.0.1:{metrics_port}",
+    ]  # fmt: skip
+    raw = RawRun(
+        speed=speed,
+        env=env,
+        script=str(script_path or "packaged demo-script.yaml"),
+        started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        slos={w: (s.ttft_p95_s, s.itl_p95_s) for w, s in script.slos.items()},
+        mode=mode,
+    )
+    sink = CollectSink()
+    async with local_stack_process(stack_args) as stack:
+        settings = Settings(
+            endpoint_url=stack.frontend_url,
+            model=stack.model_name,
+            control_url=stack.control_url,
+            prometheus_url=stack.prometheus_url,
+            env=env,
+            speed=speed,
+            script=script_path,
+            corpus=corpus,
+            scenario_state_file=work / "scenario-state.json",
+            request_log=work / "requests.jsonl",
+        )
+        started = time.monotonic()
+        async with open_runtime(
+            settings,
+            script,
+            load_corpus(corpus),
+            "rehearsal-token",
+            scenario_ports=functools.partial(open_backend_ports, settings),
+            extra_sinks=[sink],
+        ) as runtime:
+            ctl = runtime.scenario
+            assert ctl is not None
+            server, _ = start_http_server(
+                metrics_port, addr="127.0.0.1", registry=runtime.metrics.registry
+            )
+            origin_ns = ctl.timeline.origin_ns
+            sampler = _Sampler(raw, runtime, origin_ns)
+            if mode == "auto":
+                await ctl.set_auto()
+                while ctl.cycle < cycles:
+                    await sampler.sample()
+            else:
+                await _manual_stress(ctl, script, sampler)
+            await ctl.stop()
+            server.shutdown()
+            raw.timeline = [e.model_dump() for e in ctl.timeline.events()]
+            raw.wall_s = time.monotonic() - started
+        raw.samples = [
+            Sample(
+                workload=r.workload,
+                turn=r.turn,
+                ok=r.ok,
+                t_s=((r.send_ns or r.intended_ns) - origin_ns) / NS_PER_S,
+                ttft_s=None if r.ttft_ns is None else r.ttft_ns / NS_PER_S,
+                itl_s=itl,
+                input_tokens=r.input_tokens,
+            )
+            for r, itl in sink.records
+        ]
+        raw.router = await _router_counters(stack.prometheus_url, raw.timeline)
+    return raw
+
+
+class _Sampler:
+    """Pool sizes, CPU of the machine / the stack's processes / this client, client lag."""
+
+    def __init__(self, raw: RawRun, runtime: Runtime, origin_ns: int) -> None:
+        self._raw, self._runtime, self._origin_ns = raw, runtime, origin_ns
+        self._me = psutil.Process(os.getpid())
+        self._me.cpu_percent(None)
+        psutil.cpu_percent(None)
+        self._tree: dict[int, psutil.Process] = {}
+
+    async def sample(self) -> None:
+        await asyncio.sleep(SAMPLE_WALL_S)
+        ctl, raw = self._runtime.scenario, self._raw
+        assert ctl is not None
+        t_s = (ctl.clock.now_ns() - self._origin_ns) / NS_PER_S
+        if ctl.cluster is not None:
+            pools = ctl.cluster.pools
+            raw.pools.append(
+                PoolSample(
+                    t_s,
+                    {p: s.desired for p, s in pools.items()},
+                    {p: s.ready for p, s in pools.items()},
+                    {p: s.starting for p, s in pools.items()},
+                )
+            )
+        raw.cpu.append(
+            {"t_s": t_s, "machine": psutil.cpu_percent(None),
+             "client": self._me.cpu_percent(None), "stack": _tree_cpu(self._me, self._tree)}
+        )  # fmt: skip
+        snap = self._runtime.engine.latest_snapshot
+        if snap is not None:
+            raw.client_saturated.append(snap.client.saturated)
+
+
+MANUAL_PHASES = ("baseline", "prefill-stress", "decode-stress")
+
+
+async def _manual_stress(ctl: ScenarioController, script: DemoScript, sampler: _Sampler) -> None:
+    """Manual mode: KEDA resumed, the presenter plays Baseline and the two stress phases' load
+    (no scripted scaling); whatever scaling happens is KEDA's."""
+    await ctl.set_manual()
+    for phase in script.phases:
+        if phase.id not in MANUAL_PHASES:
+            continue
+        preset = script.preset(phase.preset or "")
+        load = phase.load or (preset.load if preset else None)
+        assert load is not None
+        ctl.timeline.add("phase", "presenter", f"{phase.name}: {phase.caption}", phase=phase.id)
+        await ctl.driver.apply(load)
+        if not ctl.driver.running():
+            await ctl.driver.start()
+        end_ns = ctl.clock.now_ns() + round(phase.duration * NS_PER_S)
+        while ctl.clock.now_ns() < end_ns:
+            await sampler.sample()
+    ctl.timeline.add("mode", "presenter", "manual rehearsal done")
+
+
+def _tree_cpu(me: psutil.Process, known: dict[int, psutil.Process]) -> float:
+    """CPU % (of one core) of every descendant: the stack's supervisor, frontend, workers,
+    Prometheus. Processes are kept between samples so cpu_percent has an interval."""
+    total = 0.0
+    for child in me.children(recursive=True):
+        proc = known.setdefault(child.pid, child)
+        try:
+            total += proc.cpu_percent(None)
+        except psutil.Error:
+            known.pop(child.pid, None)
+    return total
+
+
+# The prefill-side prefix reuse the router saw (not usage.cached_tokens: in disaggregated
+# mode that is the decode worker's cache; docs/measurement-conventions.md).
+ROUTER_QUERIES = {
+    "cached": "sum(increase(dynamo_component_router_kv_selected_cached_prefix_tokens_total"
+    '{phase="prefill"}[{w}s]))',
+    "input": "sum(increase(dynamo_component_router_input_sequence_tokens_sum"
+    '{phase="prefill"}[{w}s]))',
+}
+
+
+async def _router_counters(
+    prometheus_url: str, timeline: list[dict[str, Any]]
+) -> dict[str, dict[str, float | None]]:
+    """Per phase: the router's prefill-side cached / input tokens over the phase's wall span."""
+    starts = [(e["wall_time"], e["phase"]) for e in timeline if e["kind"] == "phase" and e["phase"]]
+    stops = [e["wall_time"] for e in timeline if e["kind"] == "mode"][-1:]
+    out: dict[str, dict[str, float | None]] = {}
+    async with aiohttp.ClientSession() as session:
+        for i, (start, phase) in enumerate(starts):
+            end = starts[i + 1][0] if i + 1 < len(starts) else (stops[0] if stops else start)
+            t0, t1 = _epoch(start), _epoch(end)
+            if phase in out or t1 <= t0:
+                continue
+            values: dict[str, float | None] = {}
+            for key, template in ROUTER_QUERIES.items():
+                query = template.replace("{w}", str(max(1, round(t1 - t0))))
+                async with session.get(
+                    f"{prometheus_url}/api/v1/query", params={"query": query, "time": f"{t1:.3f}"}
+                ) as resp:
+                    body = await resp.json()
+                result = body.get("data", {}).get("result", [])
+                values[key] = round(float(result[0]["value"][1]), 1) if result else None
+            out[phase] = values
+    return out
+
+
+def _epoch(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).timestamp()

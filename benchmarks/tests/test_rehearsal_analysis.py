@@ -1,0 +1,111 @@
+"""The rehearsal's arithmetic on synthetic series: phases, windows, effects, recovery, GPU-s."""
+
+from __future__ import annotations
+
+from demo_bench.rehearsal.analysis import (
+    PoolSample,
+    Sample,
+    ScaleMark,
+    gpu_seconds,
+    kv_effect,
+    phase_spans,
+    slo_attainment,
+    stress_effect,
+    windows,
+)
+
+TIMELINE = [
+    {"t_s": 0.0, "kind": "mode", "phase": None, "message": "auto"},
+    {"t_s": 0.0, "kind": "phase", "phase": "baseline", "message": "Baseline: calm"},
+    {"t_s": 100.0, "kind": "phase", "phase": "kv-cache", "message": "KV Cache: chat"},
+    {"t_s": 200.0, "kind": "phase", "phase": "prefill-stress", "message": "Prefill Stress: x"},
+]
+
+
+def pools(points: list[tuple[float, int, int, int]]) -> list[PoolSample]:
+    """(t, prefill desired, prefill ready, decode desired); decode always ready."""
+    return [
+        PoolSample(t, {"prefill": d, "decode": dd}, {"prefill": r, "decode": dd}, {})
+        for t, d, r, dd in points
+    ]
+
+
+def test_phase_spans_end_at_the_next_phase() -> None:
+    spans = phase_spans(TIMELINE, end_s=400.0)
+    assert [(s.id, s.name, s.start_s, s.end_s) for s in spans] == [
+        ("baseline", "Baseline", 0.0, 100.0),
+        ("kv-cache", "KV Cache", 100.0, 200.0),
+        ("prefill-stress", "Prefill Stress", 200.0, 400.0),
+    ]
+
+
+def test_windows_take_percentiles_of_ok_requests_only() -> None:
+    samples = [Sample("chat", 1, True, float(t), 0.1 * (t % 10 + 1)) for t in range(60)]
+    samples.append(Sample("chat", 1, False, 5.0, 99.0))
+    points = windows(samples, "chat", "ttft", 0.0, 60.0, window_s=30.0, step_s=30.0)
+    assert [(p.t_s, p.n) for p in points] == [(30.0, 30), (60.0, 30)]
+    assert points[0].p50 is not None
+    assert abs(points[0].p50 - 0.55) < 1e-9
+    assert points[0].p95 is not None
+    assert points[0].p95 < 1.01
+
+
+def test_slo_attainment_counts_failures_and_itl() -> None:
+    samples = [
+        Sample("chat", 1, True, 1.0, 0.2, (0.01, 0.02)),
+        Sample("chat", 1, True, 2.0, 0.9, (0.01,)),  # TTFT over
+        Sample("chat", 1, True, 3.0, 0.2, (0.5, 0.5)),  # ITL over
+        Sample("chat", 1, False, 4.0, None),
+    ]
+    got = slo_attainment(samples, {"chat": (0.6, 0.06)}, 0.0, 10.0)
+    assert got == {"chat": {"requests": 4, "errors": 1, "attainment": 0.25}}
+
+
+def test_kv_effect_ratio_and_turn2_hit_rate() -> None:
+    spans = phase_spans(TIMELINE, end_s=400.0)
+    samples = [Sample("chat", 1, True, 110.0 + i, 1.0, input_tokens=9000) for i in range(5)]
+    samples += [Sample("chat", 2, True, 120.0 + i, 0.25, input_tokens=10_000) for i in range(10)]
+    effect = kv_effect(samples, spans, "kv-cache", 90_000.0, 145_000.0)
+    assert effect["ttft_ratio_turn2plus_vs_turn1"] == 0.25
+    assert effect["prefill_hit_rate_turn2plus"] == 0.9  # 90k cached / 100k turn-2+ tokens
+    assert effect["router_prefill_hit_rate_all_turns"] == 0.621
+
+
+def test_stress_effect_peak_end_and_recovery_after_ready() -> None:
+    spans = phase_spans(TIMELINE, end_s=400.0)
+    samples = [Sample("summarization", 1, True, float(t), 1.0) for t in range(0, 100, 2)]
+    # Prefill Stress: TTFT 4 s until the new worker is ready at 300 s, back to 1 s by 320 s.
+    for t in range(200, 400, 2):
+        samples.append(Sample("summarization", 1, True, float(t), 4.0 if t < 310 else 1.0))
+    marks = [ScaleMark(150.0, "prefill", 2, 3, "script")]
+    series = pools(
+        [(float(t), 3 if t >= 150 else 2, 3 if t >= 300 else 2, 3) for t in range(0, 400, 5)]
+    )
+    effect = stress_effect(
+        samples, spans, series, marks, phase_id="prefill-stress", baseline_id="baseline",
+        workload="summarization", metric="ttft", pool="prefill",
+    )  # fmt: skip
+    assert effect["peak_vs_baseline"] == 4.0
+    assert effect["end_vs_baseline"] == 1.0
+    scale_out = effect["scale_out"]
+    assert isinstance(scale_out, dict)
+    assert scale_out["ready_s"] == 300.0
+    assert scale_out["details"]["launch_to_ready_s"] == 150.0
+    # The first 30 s window (10 s steps) that is all recovered ends at 340 s.
+    assert scale_out["recovered_s"] == 340.0
+    assert scale_out["recovery_after_ready_s"] == 40.0
+
+
+def test_missing_phase_is_reported() -> None:
+    spans = phase_spans(TIMELINE[:2], end_s=50.0)
+    effect = stress_effect(
+        [], spans, [], [], phase_id="decode-stress", baseline_id="baseline",
+        workload="reasoning", metric="itl", pool="decode",
+    )  # fmt: skip
+    assert "did not run" in str(effect["missing"])
+
+
+def test_gpu_seconds_integrates_desired() -> None:
+    series = pools([(0.0, 2, 2, 3), (100.0, 3, 2, 3), (200.0, 3, 3, 5)])
+    # 5 GPUs for 100 s, 6 for 100 s, 8 for 100 s.
+    assert gpu_seconds(series, 0.0, 300.0) == 1900.0

@@ -1,0 +1,68 @@
+"""The sizing tool is honest: dynamo.replay and the live local stack agree on the same trace.
+
+A short scaled-down trace (60 s of a summarization-led mix from the load generator's own
+arrivals and workloads) is played against the real local stack (Dynamo frontend + 1 prefill +
+1 decode mocker, prod profile, SPEED=1) and replayed offline at the same split. TTFT and ITL
+p50/p95 over all requests must agree within 15 %. The mix keeps TTFT p50 on long prompts, where
+the live host's own overhead (HTTP, tokenising: ~10-30 ms) is small against the model's time.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demo_bench.sizing.live import play
+from demo_bench.sizing.replay import replay_split
+from demo_bench.sizing.trace import build_trace, write_trace
+from demo_common.corpus import load_corpus
+from demo_testing.doubles import write_tiny_corpus
+from demo_testing.stack import stack_settings
+from loadgen.scenario.load import LoadConfig, Mix
+from loadgen.scenario.loader import load_demo_script
+from localcluster import LocalCluster
+from localcluster.perfmodel import PROD_PROFILE, hardware_profile
+
+pytestmark = pytest.mark.integration
+
+TOLERANCE = 0.15
+DURATION_S = 60.0
+
+
+def _stats(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    ttft = [float(r["ttft_ms"]) for r in records]
+    itl = [float(r["itl_ms"]) for r in records]
+    q = statistics.quantiles
+    return {
+        "ttft_p50": statistics.median(ttft),
+        "ttft_p95": q(ttft, n=20, method="inclusive")[18],
+        "itl_p50": statistics.median(itl),
+        "itl_p95": q(itl, n=20, method="inclusive")[18],
+    }
+
+
+async def test_replay_matches_a_live_run_of_the_same_trace(tmp_path: Path) -> None:
+    corpus = load_corpus(write_tiny_corpus(tmp_path / "corpus", passage_words=1000,
+                                           document_words=3000))  # fmt: skip
+    load = LoadConfig(rps=0.4, mix=Mix(summarization=0.85, reasoning=0.15), max_in_flight=64)
+    profile = hardware_profile(PROD_PROFILE)
+    rows = build_trace(load_demo_script(), corpus, load, seed=3, duration_s=DURATION_S,
+                       block=profile.block_size)  # fmt: skip
+    assert len(rows) >= 15
+    trace = write_trace(rows, tmp_path / "trace.jsonl")
+    replayed = replay_split(trace, profile, profile.write_npz(tmp_path / "p.npz"), 1, 1,
+                            block=profile.block_size)  # fmt: skip
+    settings = stack_settings(tmp_path / "stack", env="prod", speed=1.0, initial_prefill=1,
+                              initial_decode=1)  # fmt: skip
+    async with LocalCluster(settings) as cluster:
+        live = await play(rows, cluster.frontend_url, cluster.model_name,
+                          block=profile.block_size)  # fmt: skip
+    assert len(live) == len(replayed) == len(rows)
+    want, got = _stats(replayed), _stats(live)
+    print({k: (round(want[k], 1), round(got[k], 1)) for k in want})
+    for key, value in want.items():
+        assert abs(got[key] / value - 1) <= TOLERANCE, (key, value, got[key])
