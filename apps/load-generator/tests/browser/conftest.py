@@ -91,7 +91,8 @@ class AppProcess:
         argv = [
             sys.executable, "-m", "loadgen", "serve",
             "--endpoint", self.stack.frontend_url, "--model", self.stack.model_name,
-            "--speed", str(TEST_SPEED), "--backend", "local",
+            "--speed", str(TEST_SPEED), "--backend", "local", "--env", "dev",
+            "--scenario-state-file", str(self.workdir / "scenario-state.json"),
             "--control-url", self.stack.control_url, "--prometheus-url", self.stack.prometheus_url,
             "--host", "127.0.0.1", "--port", str(self.port), "--corpus", str(corpus),
             "--ui-dir", str(UI_DIST), "--summary-dir", str(self.workdir / "sessions"),

@@ -131,7 +131,7 @@ export function Audience() {
       <SloStrip live={latest} />
       <div className="audience-grid">
         <Chart big testId="chart-ttft" title="Time to first token" table={ttft} series={series} lines={ttftLines} markers={markers} windowS={WINDOW_S} log yFormat={ms} />
-        <Chart big testId="chart-itl" title="Inter-token latency" table={itl} series={series} lines={itlLines} markers={markers} windowS={WINDOW_S} log yFormat={ms} />
+        <Chart big testId="chart-itl" title="Inter-token latency" table={itl} series={series} lines={itlLines} markers={markers} windowS={WINDOW_S} yFormat={ms} />
         <Chart
           big
           testId="chart-turns"
