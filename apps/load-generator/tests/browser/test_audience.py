@@ -92,7 +92,7 @@ def test_conversations_list_and_detail(page: Page, app: AppProcess, running: Non
     expect(items.first).to_be_visible()
     conversations = app.api("GET", "/api/conversations")
     target = next(c for c in conversations if c["turns_done"] >= 2)
-    page.get_by_test_id("conversation-item").filter(has_text=target["topic"]).first.click()
+    page.locator(f"[data-testid=conversation-item][data-id='{target['id']}']").click()
     detail = page.get_by_test_id("conversation-detail")
     expect(detail).to_contain_text(target["topic"])
     rows = detail.get_by_test_id("turn-row")

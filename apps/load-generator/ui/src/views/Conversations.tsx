@@ -67,7 +67,7 @@ export function Conversations() {
         <ul>
           {items.map((c) => (
             <li key={c.id}>
-              <button type="button" aria-pressed={selected === c.id} onClick={() => setSelected(c.id)} data-testid="conversation-item">
+              <button type="button" aria-pressed={selected === c.id} onClick={() => setSelected(c.id)} data-testid="conversation-item" data-id={c.id}>
                 <span className="conv-topic">{c.topic}</span>
                 <span className="sub">
                   {c.state} · {c.turns_done}/{c.planned_turns} · {new Date(c.started_at).toLocaleTimeString()}
