@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -35,19 +36,28 @@ def test_auto_mode_shows_the_phase(page: Page, app: AppProcess) -> None:
     # Auto mode drives the load: the presenter's load controls are read-only meanwhile.
     expect(page.get_by_test_id("rps-slider")).to_be_disabled()
     expect(page.get_by_test_id("scale-decode-up")).to_be_disabled()
+    page.wait_for_timeout(3000)
+    screenshot(page, "presenter-auto")
     # The audience sees the same phase with its caption.
     page.goto(app.url + "/audience")
     expect(page.get_by_test_id("phase-caption")).not_to_be_empty()
     live = app.api("GET", "/api/scenario")["phase"]
     expect(page.get_by_test_id("phase-name")).to_have_text(live["name"])
-    page.wait_for_timeout(4000)
+    page.wait_for_timeout(8000)
     screenshot(page, "audience-auto")
+
+
+def settled(app: AppProcess) -> dict[str, Any] | None:
+    """The pools when no worker is starting or stopping (ready == desired), else None."""
+    pools: dict[str, Any] = app.api("GET", "/api/pools")
+    steady = all(p["starting"] == 0 and p["ready"] == p["desired"] for p in pools["pools"].values())
+    return pools if steady else None
 
 
 def test_manual_mode_scales_a_pool_from_the_tiles(page: Page, app: AppProcess) -> None:
     save_token(page, app)
     expect(page.get_by_test_id("scenario-mode")).to_have_text("manual")
-    before = app.api("GET", "/api/pools")
+    before = wait_until(lambda: settled(app), 60, "pools with every worker ready as desired")
     tiles = page.get_by_test_id("gpu-tiles").locator(".tile")
     expect(tiles).to_have_count(before["budget_gpus"])
     # Add a decode worker if a GPU is free, else remove one from a pool above its minimum.
@@ -64,6 +74,7 @@ def test_manual_mode_scales_a_pool_from_the_tiles(page: Page, app: AppProcess) -
         f"{pool} desired {desired + step}",
     )
     # The tiles follow: one more (or one fewer) tile of the pool, one fewer (more) free GPU.
+    wait_until(lambda: settled(app), 60, f"{pool} settled at {desired + step}")
     expect(page.locator(f".tile[data-pool={pool}]")).to_have_count(desired + step)
     expect(page.locator(".tile[data-pool=free]")).to_have_count(before["free_gpus"] - step)
     page.get_by_test_id(f"scale-{pool}-{back}").click()

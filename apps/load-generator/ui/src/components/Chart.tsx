@@ -12,7 +12,6 @@ export interface SeriesSpec {
   dash?: number[];
   width?: number;
   scale?: string; // "y" unless given
-  step?: boolean;
 }
 
 export interface HLine {
@@ -171,7 +170,6 @@ export function Chart(props: Props) {
           scale: s.scale ?? "y",
           spanGaps: false,
           points: { show: false },
-          ...(s.step ? { paths: uPlot.paths.stepped?.({ align: 1 }) } : {}),
         })),
       ],
       hooks: { draw: [draw] },

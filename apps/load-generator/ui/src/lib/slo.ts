@@ -18,3 +18,5 @@ export const SLO_LABEL: Record<SloLevel, string> = {
   over: "✗ over SLO",
   none: "no data",
 };
+
+export const SLO_GLYPH: Record<SloLevel, string> = { ok: "✓", near: "▲", over: "✗", none: "" };

@@ -179,10 +179,10 @@ export function Audience() {
           title="Workers per pool"
           table={poolsTable}
           series={[
-            { label: "prefill ready", colour: POOL_COLOUR.prefill, width: 3, step: true },
-            { label: "prefill desired", colour: POOL_COLOUR.prefill, dash: [6, 6], width: 1.5, step: true },
-            { label: "decode ready", colour: POOL_COLOUR.decode, width: 3, step: true },
-            { label: "decode desired", colour: POOL_COLOUR.decode, dash: [6, 6], width: 1.5, step: true },
+            { label: "prefill ready", colour: POOL_COLOUR.prefill, width: 3 },
+            { label: "prefill desired", colour: POOL_COLOUR.prefill, dash: [6, 6], width: 1.5 },
+            { label: "decode ready", colour: POOL_COLOUR.decode, width: 3 },
+            { label: "decode desired", colour: POOL_COLOUR.decode, dash: [6, 6], width: 1.5 },
           ]}
           markers={markers}
           windowS={WINDOW_S}

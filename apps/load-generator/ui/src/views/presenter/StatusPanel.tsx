@@ -2,7 +2,7 @@
 import type { LiveSnapshot, StatusResponse } from "../../api/types";
 import { WORKLOADS } from "../../api/types";
 import { ms, rate } from "../../lib/format";
-import { SLO_LABEL, sloLevel } from "../../lib/slo";
+import { SLO_GLYPH, SLO_LABEL, sloLevel } from "../../lib/slo";
 import { WORKLOAD_COLOUR, WORKLOAD_LABEL } from "../../lib/palette";
 
 export function StatusPanel({ live, status }: { live: LiveSnapshot | null; status: StatusResponse | null }) {
@@ -42,10 +42,10 @@ export function StatusPanel({ live, status }: { live: LiveSnapshot | null; statu
                 <td>{rate(v?.achieved_rps)}</td>
                 <td>{v ? `${v.in_flight}${v.queued ? ` (+${v.queued} queued)` : ""}` : "–"}</td>
                 <td className={`slo slo-${ttft}`} title={SLO_LABEL[ttft]}>
-                  {v ? `${ms(v.ttft_ms.p95)} / ${ms(v.slo.ttft_p95_ms)}` : "–"}
+                  {v ? `${SLO_GLYPH[ttft]} ${ms(v.ttft_ms.p95)} / ${ms(v.slo.ttft_p95_ms)}` : "–"}
                 </td>
                 <td className={`slo slo-${itl}`} title={SLO_LABEL[itl]}>
-                  {v ? `${ms(v.itl_ms.p95)} / ${ms(v.slo.itl_p95_ms)}` : "–"}
+                  {v ? `${SLO_GLYPH[itl]} ${ms(v.itl_ms.p95)} / ${ms(v.slo.itl_p95_ms)}` : "–"}
                 </td>
                 <td className={v && v.errors > 0 ? "warn" : ""} title={reasons}>
                   {v?.errors ?? "–"}
