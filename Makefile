@@ -6,6 +6,7 @@ SPEED ?= 1
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PROMETHEUS ?= prometheus
 
 .PHONY: help
 help: ## List the targets with a line on each
@@ -21,10 +22,12 @@ install: $(UV) ## Install uv if missing and the Python workspace (locked)
 	$(UV) sync --frozen
 
 .PHONY: system-deps
-system-deps: ## Install the Debian packages the local stack needs (prometheus)
-	@command -v prometheus >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus; \
-	  $(SUDO) systemctl disable --now prometheus >/dev/null 2>&1 || true; }
+system-deps: ## Install the Debian packages the local stack and its tests need (prometheus)
+	@command -v $(PROMETHEUS) >/dev/null 2>&1 || { \
+	  echo "system-deps: installing the Debian package prometheus: the local stack and the integration tests run a real Prometheus"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus && \
+	  { $(SUDO) systemctl disable --now prometheus >/dev/null 2>&1 || true; }; }
 
 .PHONY: lint
 lint: install ## ruff (lint + format check) and mypy strict
@@ -39,7 +42,7 @@ fmt: install ## Apply ruff's fixes and formatting
 	$(RUN) ruff format .
 
 .PHONY: test
-test: install ## Run every test: unit, contract, integration (real Dynamo + Prometheus), static deploy checks
+test: install tools system-deps ## Run every test: unit, contract, integration (real Dynamo + Prometheus), static deploy checks
 	@# pytest exits 5 when a filter selects no test: say so instead of failing.
 	$(RUN) pytest -q -ra $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: no tests selected"; exit 0; fi; exit $$rc

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from demo_common.net import free_port
-from demo_testing.stack import stack_settings
+from demo_testing.stack import restore_initial_layout, stack_settings
 from localcluster.background import BackgroundCluster
 from localcluster.cluster import LocalCluster
 
@@ -50,3 +50,11 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClust
     runner = BackgroundCluster(stack_settings(tmp_path_factory.mktemp("local-stack")))
     with runner as cluster:
         yield cluster
+
+
+@pytest.fixture(autouse=True)
+def _local_stack_in_its_initial_layout(request: pytest.FixtureRequest) -> None:
+    """Every test that uses the shared stack (directly or through a fixture) gets it in its
+    initial layout: no test sees another's scaling or killed workers."""
+    if "local_stack" in request.fixturenames:
+        restore_initial_layout(request.getfixturevalue("local_stack"))

@@ -1,1 +1,1 @@
-"""Deploy glue for DigitalOcean: a kustomize-subset renderer and the live-cluster preflight."""
+"""Deploy glue for DigitalOcean: kustomize composition, preflight, re-deploys, profiling."""

@@ -13,6 +13,13 @@ from deploykit.errors import ClusterError
 
 PROMQL_METRIC = re.compile(r"\b((?:loadgen|dynamo|trtllm|DCGM)_[A-Za-z0-9_:]*)")
 NVLINK_TX = "DCGM_FI_PROF_NVLINK_TX_BYTES"
+PCIE_TX = "DCGM_FI_PROF_PCIE_TX_BYTES"
+# Explicit API versions: a bare `kubectl get dgd` returns the preferred version, which is
+# v1beta1 in Dynamo 1.6.x but may change; the checks parse exactly the shape they ask for.
+DGD_RESOURCE = "dynamographdeployments.v1beta1.nvidia.com"
+DGDSA_RESOURCE = "dynamographdeploymentscalingadapters.v1beta1.nvidia.com"
+KAI_QUEUE_RESOURCE = "queues.v2.scheduling.run.ai"
+KAI_QUEUE_ANNOTATION = "nvidia.com/kai-scheduler-queue"
 
 
 class Cluster(Protocol):
@@ -78,8 +85,8 @@ def check_runtime_class(cluster: Cluster, name: str = "nvidia") -> CheckResult:
 def check_scaling_adapters(
     cluster: Cluster, namespace: str, dgd_name: str, expected: Iterable[str]
 ) -> CheckResult:
-    """The adapters KEDA and the load generator name exist, and follow <dgd>-<service>."""
-    adapters = cluster.get_json(["-n", namespace, "dynamographdeploymentscalingadapters"])
+    """The adapters KEDA and the load generator name exist, and follow <dgd>-<component>."""
+    adapters = cluster.get_json(["-n", namespace, DGDSA_RESOURCE])
     live = {
         a["metadata"]["name"]: a.get("spec", {}).get("dgdRef", {})
         for a in adapters.get("items", [])
@@ -90,15 +97,17 @@ def check_scaling_adapters(
         n
         for n, ref in live.items()
         if ref.get("name") == dgd_name
-        and n != f"{dgd_name}-{str(ref.get('serviceName', '')).lower()}"
+        and n != f"{dgd_name}-{str(ref.get('componentName', '')).lower()}"
     ]
     ok = not missing and not misnamed
-    detail = f"expected {wanted}; missing {missing}; not <dgd>-<service>: {misnamed}"
+    detail = f"expected {wanted}; missing {missing}; not <dgd>-<component>: {misnamed}"
     return CheckResult("scaling-adapters", ok, detail)
 
 
-def _container_args(service: dict[str, Any]) -> list[str]:
-    main = service.get("extraPodSpec", {}).get("mainContainer", {})
+def main_args(component: dict[str, Any]) -> list[str]:
+    """Arguments of the v1beta1 component's container named "main"."""
+    containers = component.get("podTemplate", {}).get("spec", {}).get("containers", [])
+    main: dict[str, Any] = next((c for c in containers if c.get("name") == "main"), {})
     return [str(a) for a in main.get("args", [])]
 
 
@@ -106,16 +115,29 @@ def check_block_sizes(
     cluster: Cluster, namespace: str, dgd_name: str, expected: int
 ) -> CheckResult:
     """Frontend --kv-cache-block-size equals every worker's --kv-block-size (and the contract)."""
-    dgd = cluster.get_json(["-n", namespace, "dynamographdeployment", dgd_name])
+    dgd = cluster.get_json(["-n", namespace, DGD_RESOURCE, dgd_name])
     sizes: dict[str, str | None] = {}
-    for name, service in dgd.get("spec", {}).get("services", {}).items():
-        args = _container_args(service)
-        if service.get("componentType") == "frontend":
-            sizes[name] = flag_value(args, "--kv-cache-block-size")
-        elif service.get("componentType") in {"worker", "prefill", "decode"}:
-            sizes[name] = flag_value(args, "--kv-block-size")
+    for component in dgd.get("spec", {}).get("components", []):
+        args = main_args(component)
+        if component.get("type") == "frontend":
+            sizes[component["name"]] = flag_value(args, "--kv-cache-block-size")
+        elif component.get("type") in {"worker", "prefill", "decode"}:
+            sizes[component["name"]] = flag_value(args, "--kv-block-size")
     ok = bool(sizes) and all(v == str(expected) for v in sizes.values())
     return CheckResult("block-sizes", ok, f"{sizes} (expected {expected} everywhere)")
+
+
+def check_kai_queue(cluster: Cluster, namespace: str, dgd_name: str) -> CheckResult:
+    """The queue the DGD names exists (the operator refuses the graph otherwise); no
+    annotation means KAI is switched off for this graph."""
+    dgd = cluster.get_json(["-n", namespace, DGD_RESOURCE, dgd_name])
+    queue = dgd.get("metadata", {}).get("annotations", {}).get(KAI_QUEUE_ANNOTATION)
+    if not queue:
+        return CheckResult("kai-queue", None, "no queue annotation: KAI switched off")
+    names = {q["metadata"]["name"] for q in cluster.get_json([KAI_QUEUE_RESOURCE]).get("items", [])}
+    return CheckResult(
+        "kai-queue", queue in names, f"DGD names queue {queue!r}; queues: {sorted(names)}"
+    )
 
 
 def metric_names(query: str) -> list[str]:
@@ -170,10 +192,13 @@ def check_nvlink(
     settle: Callable[[], None],
     rng: random.Random,
 ) -> CheckResult:
-    """KV transfer prefill->decode uses NVLink: DCGM NVLink TX bytes rise during a burst."""
+    """Which path KV transfer prefill->decode takes: DCGM's NVLink byte rate must rise during a
+    burst of long uncached prompts; if it stays flat, the PCIe rate says the bytes went another
+    way (PCIe/TCP through the host)."""
     if not cluster.prometheus_query(f"count({NVLINK_TX})"):
         return CheckResult("nvlink-kv-transfer", False, f"{NVLINK_TX} not scraped (dcgm-exporter?)")
     baseline = _sum_value(cluster.prometheus_query(f"sum({NVLINK_TX})"))
+    pcie_baseline = _sum_value(cluster.prometheus_query(f"sum({PCIE_TX})"))
     bodies = [burst_body(model, prompt_words, rng) for _ in range(requests)]
     failures = 0
     with ThreadPoolExecutor(max_workers=min(requests, 16)) as pool:
@@ -181,12 +206,14 @@ def check_nvlink(
             failures += 0 if outcome else 1
     settle()
     peak = _sum_value(cluster.prometheus_query(f"max_over_time(sum({NVLINK_TX})[2m:5s])"))
-    rise = peak - baseline
+    pcie_peak = _sum_value(cluster.prometheus_query(f"max_over_time(sum({PCIE_TX})[2m:5s])"))
+    rise, pcie_rise = peak - baseline, pcie_peak - pcie_baseline
     ok = failures < requests and rise >= min_rise_bytes_per_s
+    path = "NVLink" if ok else "NOT NVLink (PCIe/TCP via the host)"
     detail = (
-        f"NVLink TX {baseline / 1e9:.2f} -> peak {peak / 1e9:.2f} GB/s during {requests} "
-        f"disaggregated requests ({failures} failed); need a rise >= "
-        f"{min_rise_bytes_per_s / 1e9:.2f} GB/s (no rise = KV went over TCP)"
+        f"KV path: {path}. NVLink TX {baseline / 1e9:.2f} -> peak {peak / 1e9:.2f} GB/s, "
+        f"PCIe TX rise {pcie_rise / 1e9:.2f} GB/s, during {requests} disaggregated requests "
+        f"({failures} failed); NVLink needs a rise >= {min_rise_bytes_per_s / 1e9:.2f} GB/s"
     )
     return CheckResult("nvlink-kv-transfer", ok, detail)
 

@@ -6,8 +6,16 @@ class DeployKitError(Exception):
 
 
 class RenderError(DeployKitError):
-    """A kustomization uses something the renderer does not support, or is malformed."""
+    """kubectl kustomize failed, or a kustomization to compose is malformed."""
+
+
+class ToolMissingError(DeployKitError):
+    """A CLI tool the kit needs (kubectl, terraform) is not installed: `make tools` installs it."""
 
 
 class ClusterError(DeployKitError):
     """A call to the cluster (kubectl, Prometheus through the API server) failed."""
+
+
+class ProfileError(DeployKitError):
+    """Profiler output that cannot be turned into a mocker profile."""

@@ -17,13 +17,14 @@ from deploykit.checks import (
     Cluster,
     check_block_sizes,
     check_gpu_nodes,
+    check_kai_queue,
     check_keda_queries,
     check_nvlink,
     check_runtime_class,
     check_scaling_adapters,
 )
 from deploykit.errors import DeployKitError
-from deploykit.render import render
+from deploykit.kustomize import build_cached
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GPUS_PER_ENV = {"dev": 3, "prod": 8}
@@ -54,9 +55,9 @@ class PreflightSettings(BaseModel):
 def expected_adapter_names(repo: Path = REPO_ROOT) -> set[str]:
     """Adapter names the repo's KEDA files and the load generator's env refer to."""
     names = set()
-    for so in render(repo / "k8s/keda/overlays/prod"):
+    for so in build_cached(repo / "k8s/keda/overlays/prod"):
         names.add(so["spec"]["scaleTargetRef"]["name"])
-    for obj in render(repo / "k8s/load-generator/overlays/prod"):
+    for obj in build_cached(repo / "k8s/load-generator/overlays/prod"):
         if obj["kind"] != "Deployment":
             continue
         for container in obj["spec"]["template"]["spec"]["containers"]:
@@ -91,6 +92,7 @@ def run_checks(
             "block-sizes",
             lambda: [check_block_sizes(cluster, settings.namespace, settings.dgd_name, BLOCK_SIZE)],
         ),
+        ("kai-queue", lambda: [check_kai_queue(cluster, settings.namespace, settings.dgd_name)]),
         ("keda-queries", lambda: check_keda_queries(cluster, settings.namespace)),
     ]
     if settings.env == "prod":
@@ -154,12 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         adapters = expected_adapter_names()
+        cluster = KubectlCluster(
+            settings.context, settings.prometheus_service, settings.prometheus_namespace
+        )
     except DeployKitError as exc:
         print(f"preflight: {exc}", file=sys.stderr)
         return 2
-    cluster = KubectlCluster(
-        settings.context, settings.prometheus_service, settings.prometheus_namespace
-    )
     results = run_checks(
         settings, cluster, lambda: time.sleep(settings.settle_s), random.Random(), adapters
     )

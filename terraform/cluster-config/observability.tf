@@ -39,7 +39,10 @@ resource "helm_release" "dcgm_exporter" {
 
   values = [
     file("${path.module}/values/dcgm-exporter.yaml"),
-    yamlencode({ nodeSelector = data.terraform_remote_state.infra.outputs.gpu_pool_labels }),
+    yamlencode({
+      nodeSelector  = data.terraform_remote_state.infra.outputs.gpu_pool_labels
+      customMetrics = file("${path.module}/values/dcgm-metrics.csv")
+    }),
   ]
 
   depends_on = [helm_release.kube_prometheus_stack, kubernetes_runtime_class_v1.nvidia]

@@ -11,8 +11,8 @@ output "prometheus_url" {
 }
 
 output "kai_queue" {
-  description = "KAI queue the workers are labelled with."
-  value       = local.kai_queue_name
+  description = "KAI queue the DGD names (null when KAI is switched off)."
+  value       = var.kai_scheduler_enabled ? local.kai_queue_name : null
 }
 
 output "total_gpus" {

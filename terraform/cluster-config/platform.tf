@@ -9,8 +9,10 @@ locals {
     "gpu-h200x1-141gb"             = 1
     "gpu-h200x8-1128gb-contracted" = 8
   }
-  total_gpus     = var.gpu_node_count * local.gpus_per_droplet[var.gpu_node_size]
-  kai_queue_name = "default-queue"
+  total_gpus = var.gpu_node_count * local.gpus_per_droplet[var.gpu_node_size]
+  # The queue the DGD names in its nvidia.com/kai-scheduler-queue annotation
+  # (k8s/dynamo/base/dgd.yaml); the operator refuses the graph when it does not exist.
+  kai_queue_name = "gtc-demo"
   dynamo_version = "1.6.1" # chart = operator = runtime image tag (k8s/dynamo uses the same)
 }
 
@@ -26,8 +28,10 @@ resource "helm_release" "dynamo_platform" {
 
   values = [yamlencode({
     global = {
-      grove           = { install = true, enabled = true }
-      "kai-scheduler" = { install = true, enabled = true }
+      grove = { install = true, enabled = true }
+      # One switch (kai_scheduler_enabled in environments/<env>.tfvars; make deploy-dynamo reads
+      # the same line and drops the DGD's queue annotation when it is false).
+      "kai-scheduler" = { install = var.kai_scheduler_enabled, enabled = var.kai_scheduler_enabled }
       nats            = { install = true }
       etcd            = { install = false }
     }
@@ -48,9 +52,12 @@ resource "helm_release" "dynamo_platform" {
   depends_on = [helm_release.kube_prometheus_stack]
 }
 
-# KAI queue the workers name in their kai.scheduler/queue label. The local chart skips any
-# queue that already exists (Helm lookup), so re-applies and pre-created queues are both fine.
+# The KAI queue the DGD's annotation names (the operator copies it into every pod's
+# kai.scheduler/queue label). The local chart skips any queue that already exists (Helm
+# lookup), so re-applies and pre-created queues are both fine.
 resource "helm_release" "kai_queues" {
+  count = var.kai_scheduler_enabled ? 1 : 0
+
   name      = "gtc-demo-kai-queues"
   chart     = "${path.module}/charts/kai-queues"
   version   = "0.1.0"

@@ -25,6 +25,12 @@ variable "nfs_size_gib" {
   description = "Size of the NFS share (capacity of the model-cache PersistentVolume)."
 }
 
+variable "kai_scheduler_enabled" {
+  type        = bool
+  description = "Install KAI (gang scheduling with Grove) and create the DGD's queue; false = default scheduler (the team saw pods stay SchedulingGated on DOKS)."
+  default     = true
+}
+
 variable "infra_state_path" {
   type        = string
   description = "Local state file of stack 1, read for the cluster name and the NFS export."

@@ -5,7 +5,7 @@ terraform {
   required_providers {
     digitalocean = {
       source  = "digitalocean/digitalocean"
-      version = "~> 2.70"
+      version = "~> 2.72" # digitalocean_nfs host/mount_path arrived in 2.72
     }
     kubernetes = {
       source  = "hashicorp/kubernetes"

@@ -3,3 +3,5 @@ env            = "dev"
 gpu_node_size  = "gpu-h100x1-80gb"
 gpu_node_count = 3
 nfs_size_gib   = 100
+# KAI scheduler (with Grove): true = gang scheduling on the gtc-demo queue; false = default scheduler.
+kai_scheduler_enabled = true

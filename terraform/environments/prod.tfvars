@@ -3,3 +3,5 @@ env            = "prod"
 gpu_node_size  = "gpu-h200x8-1128gb-contracted"
 gpu_node_count = 1
 nfs_size_gib   = 250
+# KAI scheduler (with Grove): true = gang scheduling on the gtc-demo queue; false = default scheduler.
+kai_scheduler_enabled = true

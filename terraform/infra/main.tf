@@ -1,9 +1,5 @@
 # Stack 1 (infra): VPC, DOKS cluster with registry integration, GPU node pool, NFS share for weights.
 
-data "digitalocean_kubernetes_versions" "this" {
-  version_prefix = var.kubernetes_version_prefix
-}
-
 locals {
   tags = ["gtc-demo", "env-${var.env}"]
   # The label the GPU-only DaemonSets (dcgm-exporter) select on; stack 2 reads it from the outputs.
@@ -19,7 +15,7 @@ resource "digitalocean_vpc" "this" {
 resource "digitalocean_kubernetes_cluster" "this" {
   name                 = var.cluster_name
   region               = var.region
-  version              = data.digitalocean_kubernetes_versions.this.latest_version
+  version              = var.kubernetes_version
   vpc_uuid             = digitalocean_vpc.this.id
   registry_integration = true
   auto_upgrade         = false # a booth demo must not change under the presenter

@@ -21,10 +21,14 @@ variable "cluster_name" {
   default     = "gtc-demo"
 }
 
-variable "kubernetes_version_prefix" {
+variable "kubernetes_version" {
   type        = string
-  description = "DOKS minor version to track (latest patch of this minor is used)."
-  default     = "1.33."
+  description = "Exact DOKS version slug: the one the team ran the demo on (a prefix would drift to whatever patch DigitalOcean offers on the day)."
+  default     = "1.34.1-do.3"
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+-do\\.[0-9]+$", var.kubernetes_version))
+    error_message = "kubernetes_version must be an exact DOKS slug such as 1.34.1-do.3."
+  }
 }
 
 variable "vpc_ip_range" {

@@ -12,7 +12,7 @@ import hcl2
 import jsonschema
 import kubernetes_validate
 import yaml
-from deploykit.render import render
+from deploykit.kustomize import build_cached, compose
 from referencing import Registry, Resource
 
 REPO = Path(__file__).resolve().parents[2]
@@ -20,7 +20,7 @@ TERRAFORM = REPO / "terraform"
 STACKS = ("infra", "cluster-config")
 K8S = REPO / "k8s"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
-K8S_VERSION = "1.33.0"  # DOKS minor tracked by terraform/infra (kubernetes_version_prefix)
+K8S_VERSION = "1.34.0"  # DOKS version pinned by terraform/infra (kubernetes_version 1.34.1-do.3)
 CORE_DEFS_URI = "https://kubernetes.io/api/_definitions.json"
 
 # Contracts (../../notes CONTRACTS.md) the files must agree with.
@@ -51,15 +51,22 @@ LOADGEN_METRICS = {
     "loadgen_slo_ttft_seconds",
     "loadgen_slo_itl_seconds",
 }
+# Custom resources by (apiVersion, kind): the kit writes DGD v1beta1; v1alpha1 shapes are kept
+# to build fixtures of what an unversioned `kubectl get` might return.
 CUSTOM_KINDS = {
-    ("nvidia.com", "DynamoGraphDeployment"): "dynamographdeployment.yaml",
+    ("nvidia.com/v1beta1", "DynamoGraphDeployment"): "dynamographdeployment-v1beta1.yaml",
+    ("nvidia.com/v1alpha1", "DynamoGraphDeployment"): "dynamographdeployment-v1alpha1.yaml",
     (
-        "nvidia.com",
+        "nvidia.com/v1beta1",
         "DynamoGraphDeploymentScalingAdapter",
-    ): "dynamographdeploymentscalingadapter.yaml",
-    ("keda.sh", "ScaledObject"): "scaledobject.yaml",
-    ("monitoring.coreos.com", "ServiceMonitor"): "servicemonitor.yaml",
-    ("monitoring.coreos.com", "PodMonitor"): "podmonitor.yaml",
+    ): "dynamographdeploymentscalingadapter-v1beta1.yaml",
+    (
+        "nvidia.com/v1alpha1",
+        "DynamoGraphDeploymentScalingAdapter",
+    ): "dynamographdeploymentscalingadapter-v1alpha1.yaml",
+    ("keda.sh/v1alpha1", "ScaledObject"): "scaledobject.yaml",
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor.yaml",
+    ("monitoring.coreos.com/v1", "PodMonitor"): "podmonitor.yaml",
 }
 
 
@@ -141,10 +148,28 @@ def overlays() -> list[Path]:
     return sorted(p for p in K8S.glob("*/overlays/*") if p.is_dir())
 
 
-@functools.cache
 def rendered(overlay: str) -> tuple[dict[str, Any], ...]:
-    """Render k8s/<overlay> once per session (tests must not mutate the result)."""
-    return tuple(render(K8S / overlay))
+    """`kubectl kustomize k8s/<overlay>`, once per session (tests must not mutate the result)."""
+    return build_cached(K8S / overlay)
+
+
+@functools.cache
+def composed(base: str, components: tuple[str, ...], out: Path) -> tuple[dict[str, Any], ...]:
+    """Render what `make deploy-dynamo` applies: k8s/<base> plus k8s/<component>s, composed the
+    way the Makefile does (deploykit.kustomize compose), then kubectl kustomize."""
+    compose(out, K8S / base, components=[K8S / c for c in components])
+    return build_cached(out)
+
+
+def components_of(graph: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A v1beta1 DGD's components by name."""
+    return {c["name"]: c for c in graph["spec"]["components"]}
+
+
+def main_container(component: dict[str, Any]) -> dict[str, Any]:
+    containers = component["podTemplate"]["spec"]["containers"]
+    (main,) = [c for c in containers if c["name"] == "main"]
+    return main
 
 
 def one(objects: tuple[dict[str, Any], ...], kind: str, name: str | None = None) -> dict[str, Any]:
@@ -182,7 +207,7 @@ def cr_validator(filename: str) -> jsonschema.protocols.Validator:
 
 def validate_object(obj: dict[str, Any]) -> list[str]:
     """Errors of one object: our schemas for custom kinds, kubernetes-validate for core kinds."""
-    key = (api_group(obj["apiVersion"]), obj["kind"])
+    key = (obj["apiVersion"], obj["kind"])
     if key in CUSTOM_KINDS:
         validator = cr_validator(CUSTOM_KINDS[key])
         return [

@@ -16,7 +16,9 @@ from deploy_helpers import (
     NAMESPACE,
     SCALED_OBJECTS,
     SERVED_MODEL,
+    components_of,
     dgd,
+    main_container,
     one,
     rendered,
     resolve,
@@ -45,11 +47,11 @@ def walk_key(node, key):
 
 
 def services(env):
-    return dgd(env)["spec"]["services"]
+    return components_of(dgd(env))
 
 
-def main_args(service):
-    return [str(a) for a in service["extraPodSpec"]["mainContainer"]["args"]]
+def main_args(component):
+    return [str(a) for a in main_container(component)["args"]]
 
 
 def scaled_objects(env):
@@ -66,20 +68,16 @@ def loadgen_env(env):
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_adapter_names_are_dgd_name_plus_lowercased_service_keys(env):
+def test_adapter_names_are_dgd_name_plus_lowercased_component_names(env):
     graph = dgd(env)
     with_adapter = {
-        name: svc
-        for name, svc in graph["spec"]["services"].items()
-        if svc.get("scalingAdapter", {}).get("enabled")
+        name: c for name, c in services(env).items() if c.get("scalingAdapter", {}).get("enabled")
     }
-    derived = {
-        f"{graph['metadata']['name']}-{name.lower()}": svc for name, svc in with_adapter.items()
-    }
+    derived = {f"{graph['metadata']['name']}-{name.lower()}": c for name, c in with_adapter.items()}
     assert set(derived) == set(ADAPTERS.values())
-    pools = {svc["subComponentType"]: name for name, svc in derived.items()}
+    pools = {c["type"]: name for name, c in derived.items()}
     assert pools == ADAPTERS
-    assert "scalingAdapter" not in graph["spec"]["services"]["Frontend"]
+    assert "scalingAdapter" not in services(env)["Frontend"]
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -87,7 +85,7 @@ def test_keda_targets_the_adapters_one_scaledobject_per_pool(env):
     targets = {}
     for so in scaled_objects(env):
         ref = so["spec"]["scaleTargetRef"]
-        assert ref["apiVersion"] == "nvidia.com/v1alpha1" == dgd(env)["apiVersion"]
+        assert ref["apiVersion"] == "nvidia.com/v1beta1" == dgd(env)["apiVersion"]
         assert ref["kind"] == "DynamoGraphDeploymentScalingAdapter"
         targets[so["metadata"]["name"]] = ref["name"]
     assert targets == {SCALED_OBJECTS[p]: ADAPTERS[p] for p in ADAPTERS}
@@ -147,32 +145,50 @@ def test_workers_engine_config_paths_and_disaggregation_modes(env):
     for name, mode in (("TRTLLMPrefillWorker", "prefill"), ("TRTLLMDecodeWorker", "decode")):
         svc = svcs[name]
         args = main_args(svc)
-        assert svc["subComponentType"] == mode
+        assert svc["type"] == mode
         assert flag_value(args, "--disaggregation-mode") == mode
         assert flag_value(args, "--extra-engine-args") == f"/engine-configs/{mode}.yaml"
         assert "--publish-kv-events" in args, "the KV router needs the workers' KV events"
-        mount = svc["extraPodSpec"]["mainContainer"]["volumeMounts"][0]
-        assert mount["mountPath"] == "/engine-configs"
-        volume = next(v for v in svc["extraPodSpec"]["volumes"] if v["name"] == mount["name"])
+        mounts = main_container(svc)["volumeMounts"]
+        mount = next(m for m in mounts if m["mountPath"] == "/engine-configs")
+        pod = svc["podTemplate"]["spec"]
+        volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
         volume_configmaps.add(volume["configMap"]["name"])
     assert volume_configmaps == {"gtc-demo-engine-configs"}
     assert flag_value(main_args(svcs["Frontend"]), "--router-mode") == "kv"
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_gpu_workers_request_one_gpu_tolerate_the_taint_and_join_the_kai_queue(env):
+def test_gpu_workers_request_one_gpu_tolerate_the_taint_and_use_the_nvidia_runtime(env):
     runtime_class = tf_resources("cluster-config", "kubernetes_runtime_class_v1")["nvidia"]
     runtime_name = unquote(runtime_class["metadata"][0]["name"])
-    queue = tf_locals("cluster-config")["kai_queue_name"]
     for name in ("TRTLLMPrefillWorker", "TRTLLMDecodeWorker"):
         svc = services(env)[name]
-        assert svc["resources"]["limits"]["gpu"] == "1" == svc["resources"]["requests"]["gpu"]
-        pod = svc["extraPodSpec"]
+        resources = main_container(svc)["resources"]
+        assert (
+            resources["limits"]["nvidia.com/gpu"] == "1" == resources["requests"]["nvidia.com/gpu"]
+        )
+        pod = svc["podTemplate"]["spec"]
         assert pod["runtimeClassName"] == runtime_name == "nvidia"
         assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod[
             "tolerations"
         ]
-        assert svc["labels"]["kai.scheduler/queue"] == queue == "default-queue"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_kai_queue_the_dgd_names_is_the_queue_stack_two_creates(env):
+    """The operator reads the queue from the DGD annotation (default "dynamo"), refuses the graph
+    when the queue is missing and overwrites the pods' kai.scheduler/queue label with it."""
+    queue = tf_locals("cluster-config")["kai_queue_name"]
+    annotations = dgd(env)["metadata"]["annotations"]
+    assert annotations["nvidia.com/kai-scheduler-queue"] == queue
+    assert queue != "dynamo", "the operator's default; name the queue explicitly"
+    release = tf_resources("cluster-config", "helm_release")["kai_queues"]
+    assert "queueName = local.kai_queue_name" in str(release["values"]).replace('"', "")
+    assert "var.kai_scheduler_enabled" in str(release["count"])
+    for component in services(env).values():
+        labels = component["podTemplate"].get("metadata", {}).get("labels", {})
+        assert "kai.scheduler/queue" not in labels, "the operator owns this label"
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -317,7 +333,7 @@ def test_model_config_is_shared_by_the_copy_job_the_workers_and_the_loadgen(env)
     graph = dgd(env)
     refs = {
         e["name"]: e["valueFrom"]["configMapKeyRef"]
-        for e in graph["spec"]["envs"]
+        for e in graph["spec"]["env"]
         if "valueFrom" in e
     }
     assert refs["DYN_TRTLLM_MODEL"] == {"name": "gtc-demo-model", "key": "MODEL_PATH"}
@@ -328,9 +344,14 @@ def test_model_config_is_shared_by_the_copy_job_the_workers_and_the_loadgen(env)
     )
     pvc = tf_resources("cluster-config", "kubernetes_persistent_volume_claim_v1")["model_cache"]
     claim = unquote(pvc["metadata"][0]["name"])
-    assert [p["name"] for p in graph["spec"]["pvcs"]] == [claim]
-    for name, svc in graph["spec"]["services"].items():
-        assert svc["volumeMounts"] == [{"name": claim, "mountPoint": "/models"}], name
+    for name, component in components_of(graph).items():
+        pod = component["podTemplate"]["spec"]
+        volume = next(v for v in pod["volumes"] if "persistentVolumeClaim" in v)
+        assert volume["persistentVolumeClaim"]["claimName"] == claim, name
+        mount = next(
+            m for m in main_container(component)["volumeMounts"] if m["name"] == volume["name"]
+        )
+        assert mount == {"name": volume["name"], "mountPath": "/models", "readOnly": True}, name
     job = one(rendered(f"model-cache/overlays/{env}"), "Job")
     volumes = job["spec"]["template"]["spec"]["volumes"]
     assert {"name": "models", "persistentVolumeClaim": {"claimName": claim}} in volumes
@@ -351,8 +372,10 @@ def test_every_secret_reference_is_a_secret_terraform_creates(env):
     for overlay in (f"load-generator/overlays/{env}", f"model-cache/overlays/{env}"):
         for obj in rendered(overlay):
             refs |= {(r["key"], r["name"]) for r in walk_key(obj, "secretKeyRef")}
-    for svc in dgd(env)["spec"]["services"].values():
-        assert svc.get("envFromSecret") in created
+    for component in services(env).values():
+        for source in main_container(component).get("envFrom", []):
+            if "secretRef" in source:
+                assert source["secretRef"]["name"] in created
     assert refs, "no secret references found (scanner broken?)"
     for key, name in refs:
         assert key in created.get(name, set()), f"{name}/{key} is not created by Terraform"
@@ -362,6 +385,33 @@ def test_namespace_and_dynamo_version_agree_with_terraform():
     variables = tf_named("cluster-config", "variable")
     assert unquote(variables["app_namespace"]["default"]) == NAMESPACE
     version = tf_locals("cluster-config")["dynamo_version"]
-    for svc in dgd("prod")["spec"]["services"].values():
-        image = svc["extraPodSpec"]["mainContainer"]["image"]
+    for component in services("prod").values():
+        image = main_container(component)["image"]
         assert image == f"nvcr.io/nvidia/ai-dynamo/tensorrtllm-runtime:{version}"
+
+
+def test_aggregated_overlay_is_the_same_graph_without_disaggregation():
+    """issue 15: 8 aggregated TRT-LLM workers, same image and block size, KV routing on."""
+    objects = rendered("dynamo/overlays/prod-aggregated")
+    graph = one(objects, "DynamoGraphDeployment", DGD_NAME)
+    components = components_of(graph)
+    assert set(components) == {"Frontend", "TRTLLMWorker"}
+    worker = components["TRTLLMWorker"]
+    assert worker["type"] == "worker"
+    assert worker["replicas"] == GPUS["prod"] == 8
+    assert worker["scalingAdapter"] == {"enabled": True}
+    args = main_args(worker)
+    assert "--disaggregation-mode" not in args
+    assert flag_value(args, "--kv-block-size") == str(BLOCK_SIZE)
+    assert "--publish-kv-events" in args, "the KV router needs the workers' KV events"
+    disagg = services("prod")
+    assert main_container(worker)["image"] == main_container(disagg["TRTLLMDecodeWorker"])["image"]
+    assert components["Frontend"] == disagg["Frontend"], "same frontend: kv router, block 32"
+    assert graph["metadata"]["annotations"] == dgd("prod")["metadata"]["annotations"]
+    configs = one(objects, "ConfigMap", "gtc-demo-engine-configs")["data"]
+    engine = yaml.safe_load(configs["agg.yaml"])
+    assert engine.get("tokens_per_block", BLOCK_SIZE) == BLOCK_SIZE
+    assert engine["kv_cache_config"]["dtype"] == "fp8"
+    assert engine["kv_cache_config"]["enable_block_reuse"] is True
+    assert engine["enable_chunked_prefill"] is True
+    assert flag_value(args, "--extra-engine-args") == "/engine-configs/agg.yaml"

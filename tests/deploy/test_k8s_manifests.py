@@ -1,11 +1,10 @@
-"""Every overlay renders and every object validates: core kinds against the Kubernetes
-schemas (kubernetes-validate, offline), custom kinds against the project's own schemas."""
+"""Every overlay renders with `kubectl kustomize` (what `make deploy` applies) and every object
+validates: core kinds against the Kubernetes schemas (kubernetes-validate, offline), custom
+kinds against the project's own schemas written from the upstream types."""
 
 from __future__ import annotations
 
 import copy
-import shutil
-import subprocess
 
 import pytest
 import yaml
@@ -13,14 +12,15 @@ from deploy_helpers import (
     CUSTOM_KINDS,
     K8S,
     api_group,
+    composed,
     cr_validator,
     dgd,
     overlays,
     rendered,
     validate_object,
 )
-from deploykit.errors import RenderError
-from deploykit.render import render
+from deploykit.errors import RenderError, ToolMissingError
+from deploykit.kustomize import build, compose, find_tool
 
 OVERLAYS = [str(p.relative_to(K8S)) for p in overlays()]
 
@@ -51,10 +51,16 @@ def test_every_object_is_namespaced_in_the_demo_namespace(overlay):
 def test_custom_schemas_reject_what_the_api_would_prune_or_refuse():
     good = dgd("prod")
     typo = copy.deepcopy(good)
-    typo["spec"]["services"]["TRTLLMDecodeWorker"]["scalingAdaptor"] = {"enabled": True}
+    typo["spec"]["components"][2]["scalingAdaptor"] = {"enabled": True}
     assert validate_object(typo), "an unknown DGD field must fail"
+    v1alpha1_field = copy.deepcopy(good)
+    v1alpha1_field["spec"]["services"] = {}
+    assert validate_object(v1alpha1_field), "v1alpha1's services map is not a v1beta1 field"
+    no_main = copy.deepcopy(good)
+    no_main["spec"]["components"][0]["podTemplate"]["spec"]["containers"][0]["name"] = "engine"
+    assert validate_object(no_main), "the operator needs a container named main"
     bad_env = copy.deepcopy(good)
-    bad_env["spec"]["envs"].append({"value": "no name"})
+    bad_env["spec"]["env"].append({"value": "no name"})
     assert validate_object(bad_env), "core EnvVar rules must apply inside the DGD"
     so = next(o for o in rendered("keda/overlays/prod") if o["kind"] == "ScaledObject")
     bad_so = copy.deepcopy(so)
@@ -67,8 +73,8 @@ def test_custom_schemas_reject_what_the_api_would_prune_or_refuse():
     assert validate_object(bad_behavior), "HPA behaviour must follow autoscaling/v2"
 
 
-def test_scaling_adapter_schema_accepts_what_the_operator_creates():
-    adapter = {
+def test_scaling_adapter_schemas_accept_what_the_operator_creates_in_both_versions():
+    v1alpha1 = {
         "apiVersion": "nvidia.com/v1alpha1",
         "kind": "DynamoGraphDeploymentScalingAdapter",
         "metadata": {"name": "gtc-demo-trtllmdecodeworker", "namespace": "gtc-demo"},
@@ -77,10 +83,15 @@ def test_scaling_adapter_schema_accepts_what_the_operator_creates():
             "dgdRef": {"name": "gtc-demo", "serviceName": "TRTLLMDecodeWorker"},
         },
     }
-    assert validate_object(adapter) == []
-    both = copy.deepcopy(adapter)
+    assert validate_object(v1alpha1) == []
+    both = copy.deepcopy(v1alpha1)
     both["spec"]["dgdRef"]["componentGroupName"] = "g"
     assert validate_object(both), "exactly one of serviceName/componentGroupName"
+    v1beta1 = copy.deepcopy(v1alpha1)
+    v1beta1["apiVersion"] = "nvidia.com/v1beta1"
+    assert validate_object(v1beta1), "v1beta1 renamed serviceName to componentName"
+    v1beta1["spec"]["dgdRef"] = {"name": "gtc-demo", "componentName": "TRTLLMDecodeWorker"}
+    assert validate_object(v1beta1) == []
 
 
 def test_every_schema_is_a_valid_json_schema():
@@ -93,89 +104,89 @@ def test_kinds_without_a_schema_are_core_kinds():
         for obj in rendered(overlay):
             group = api_group(obj["apiVersion"])
             assert (
-                (group, obj["kind"]) in CUSTOM_KINDS
+                (obj["apiVersion"], obj["kind"]) in CUSTOM_KINDS
                 or "." not in group
                 or group.endswith(".k8s.io")
             ), f"no schema for {obj['apiVersion']} {obj['kind']}"
 
 
-def test_no_grove_overlays_differ_from_their_env_only_by_the_grove_annotation():
-    for env in ("dev", "prod"):
-        plain = {(o["kind"], o["metadata"]["name"]): o for o in rendered(f"dynamo/overlays/{env}")}
-        fallback = {
-            (o["kind"], o["metadata"]["name"]): copy.deepcopy(o)
-            for o in rendered(f"dynamo/overlays/{env}-no-grove")
-        }
-        key = ("DynamoGraphDeployment", "gtc-demo")
-        assert plain[key]["metadata"]["annotations"]["nvidia.com/enable-grove"] == "true"
-        assert fallback[key]["metadata"]["annotations"]["nvidia.com/enable-grove"] == "false"
-        fallback[key]["metadata"]["annotations"]["nvidia.com/enable-grove"] = "true"
-        assert fallback == plain
+SWITCHES = {
+    "grove off": ("dynamo/components/no-grove",),
+    "kai off": ("dynamo/components/no-kai",),
+    "both off": ("dynamo/components/no-grove", "dynamo/components/no-kai"),
+}
 
 
-def _write(tmp_path, name, docs):
-    (tmp_path / name).write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+@pytest.mark.parametrize("env", ["dev", "prod"])
+@pytest.mark.parametrize("switch", sorted(SWITCHES))
+def test_every_switch_combination_renders_valid_and_changes_only_its_annotation(
+    env, switch, tmp_path_factory
+):
+    out = tmp_path_factory.mktemp(f"{env}-{switch.replace(' ', '-')}")
+    plain = {(o["kind"], o["metadata"]["name"]): o for o in rendered(f"dynamo/overlays/{env}")}
+    switched = {
+        (o["kind"], o["metadata"]["name"]): copy.deepcopy(o)
+        for o in composed(f"dynamo/overlays/{env}", SWITCHES[switch], out)
+    }
+    for obj in switched.values():
+        assert validate_object(obj) == [], obj["metadata"]["name"]
+    key = ("DynamoGraphDeployment", "gtc-demo")
+    annotations = switched[key]["metadata"]["annotations"]
+    expected = {"nvidia.com/enable-grove": "true", "nvidia.com/kai-scheduler-queue": "gtc-demo"}
+    if "grove" in switch or "both" in switch:
+        expected["nvidia.com/enable-grove"] = "false"
+    if "kai" in switch or "both" in switch:
+        del expected["nvidia.com/kai-scheduler-queue"]
+    assert annotations == expected
+    switched[key]["metadata"]["annotations"] = plain[key]["metadata"]["annotations"]
+    assert switched == plain, "a switch must change nothing but its annotation"
 
 
-def test_renderer_merges_maps_and_replaces_lists_of_custom_resources(tmp_path):
+def test_replica_patches_are_guarded_by_the_component_name(tmp_path):
+    """The overlays patch components[] by index; the `test` op makes a reordered list fail
+    loudly instead of scaling the wrong pool."""
     base = tmp_path / "base"
     base.mkdir()
-    cr = {"apiVersion": "x.io/v1", "kind": "Thing", "metadata": {"name": "t"}}
-    cr["spec"] = {"keep": 1, "change": 1, "drop": 1, "items": [1, 2]}
-    _write(base, "thing.yaml", [cr])
-    _write(base, "kustomization.yaml", [{"resources": ["thing.yaml"], "namespace": "ns"}])
-    patch = {**cr, "spec": {"change": 2, "drop": None, "items": [3]}}
-    _write(tmp_path, "patch.yaml", [patch])
-    _write(
-        tmp_path,
-        "kustomization.yaml",
-        [{"resources": ["base"], "patches": [{"path": "patch.yaml"}]}],
+    graph = copy.deepcopy(dgd("prod"))
+    graph["spec"]["components"].reverse()
+    (base / "dgd.yaml").write_text(yaml.safe_dump(graph), encoding="utf-8")
+    (base / "kustomization.yaml").write_text(
+        yaml.safe_dump({"resources": ["dgd.yaml"]}), encoding="utf-8"
     )
-    (out,) = render(tmp_path)
-    assert out["spec"] == {"keep": 1, "change": 2, "items": [3]}
-    assert out["metadata"]["namespace"] == "ns"
-
-
-def test_renderer_refuses_list_patches_on_builtin_kinds_and_unknown_fields(tmp_path):
-    cm = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {}}
-    _write(tmp_path, "d.yaml", [cm])
-    _write(tmp_path, "p.yaml", [{**cm, "spec": {"template": {"spec": {"containers": []}}}}])
-    _write(
-        tmp_path, "kustomization.yaml", [{"resources": ["d.yaml"], "patches": [{"path": "p.yaml"}]}]
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "replicas.yaml").write_text(
+        (K8S / "dynamo/overlays/prod/replicas.yaml").read_text(encoding="utf-8"), encoding="utf-8"
     )
-    with pytest.raises(RenderError, match="strategic merge"):
-        render(tmp_path)
-    _write(tmp_path, "kustomization.yaml", [{"resources": ["d.yaml"], "commonLabels": {"a": "b"}}])
-    with pytest.raises(RenderError, match="commonLabels"):
-        render(tmp_path)
+    target = {"group": "nvidia.com", "kind": "DynamoGraphDeployment", "name": "gtc-demo"}
+    (overlay / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {"resources": ["../base"], "patches": [{"path": "replicas.yaml", "target": target}]}
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(RenderError, match="test"):
+        build(overlay)
 
 
-def test_renderer_image_override_sets_the_pushed_tag():
+def test_compose_pins_the_pushed_image_tag(tmp_path):
     ref = "registry.digitalocean.com/do-solutions-sfo3/gtc-demo-loadgen"
-    objects = render(K8S / "load-generator/overlays/prod", {ref: f"{ref}:20260101-abcdef1"})
-    deployment = next(o for o in objects if o["kind"] == "Deployment")
+    out = compose(
+        tmp_path / "loadgen", K8S / "load-generator/overlays/prod", images={ref: "20260101-abcdef1"}
+    )
+    deployment = next(o for o in build(out) if o["kind"] == "Deployment")
     images = [c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]]
     assert images == [f"{ref}:20260101-abcdef1"]
 
 
-@pytest.mark.integration
-@pytest.mark.skipif(
-    shutil.which("kubectl") is None, reason="kubectl (with kustomize) not installed"
-)
-@pytest.mark.parametrize("overlay", OVERLAYS)
-def test_renderer_matches_kubectl_kustomize(overlay):
-    done = subprocess.run(
-        ["kubectl", "kustomize", str(K8S / overlay)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+def test_compose_refuses_a_directory_without_kustomization(tmp_path):
+    with pytest.raises(RenderError, match=r"no kustomization\.yaml"):
+        compose(tmp_path / "out", tmp_path)
 
-    def key(o):
-        return (o["apiVersion"], o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"])
 
-    theirs = {key(o): o for o in yaml.safe_load_all(done.stdout) if o}
-    mine = {key(o): o for o in rendered(overlay)}
-    assert mine == theirs
+def test_a_missing_kubectl_is_an_error_naming_make_tools(monkeypatch, tmp_path):
+    monkeypatch.delenv("KUBECTL", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("deploykit.kustomize.LOCAL_BIN", tmp_path)
+    with pytest.raises(ToolMissingError, match="make tools"):
+        find_tool("kubectl", "KUBECTL")

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
-from deploy_helpers import REPO
+import yaml
+from deploy_helpers import REPO, rendered
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(shutil.which("make") is None, reason="make missing"),
-]
+pytestmark = [pytest.mark.integration]
 
 REQUIRED = [
     "DIGITALOCEAN_ACCESS_TOKEN",
@@ -43,11 +40,15 @@ TARGETS = [
     "teardown",
     "clean",
     "preflight",
+    "tools",
+    "profile",
 ]
 TAG = r"\d{8}-[0-9a-f]{7,}"
 REG = r"registry\.digitalocean\.com/do-solutions-sfo3/gtc-demo-"
-APPLY = r" \| kubectl --context do-atl1-gtc-demo apply -f -$"
+KUBECTL = r"\S*kubectl"
+APPLY = rf" \| {KUBECTL} --context do-atl1-gtc-demo apply -f -$"
 PROD_VARS = r"-var-file=\.\./environments/prod\.tfvars$"
+TF = r"\S*terraform"
 
 
 def make(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -91,23 +92,27 @@ def test_make_n_deploy_prod_prints_the_whole_chain_in_order():
     matches = assert_in_order(
         lines,
         [
-            r"^terraform -chdir=terraform/infra init -input=false$",
-            rf"^terraform -chdir=terraform/infra apply -auto-approve .*{PROD_VARS}",
+            rf"^{TF} -chdir=terraform/infra init -input=false$",
+            rf"^{TF} -chdir=terraform/infra apply -auto-approve .*{PROD_VARS}",
             r"^doctl --context solutions kubernetes cluster kubeconfig save gtc-demo$",
-            r"^terraform -chdir=terraform/cluster-config init",
-            rf"terraform -chdir=terraform/cluster-config apply -auto-approve .*{PROD_VARS}",
+            rf"^{TF} -chdir=terraform/cluster-config init",
+            rf"{TF} -chdir=terraform/cluster-config apply -auto-approve .*{PROD_VARS}",
             rf"^docker build -f apps/load-generator/Dockerfile -t {REG}loadgen:({TAG}) \.$",
             rf"^docker build -f apps/corpus-curator/Dockerfile -t {REG}corpus-curator:({TAG}) \.$",
             r"^doctl --context solutions registry login",
             rf"^docker push {REG}loadgen:({TAG})$",
-            rf"deploykit\.render k8s/model-cache/overlays/prod{APPLY}",
+            rf"^{KUBECTL} kustomize k8s/model-cache/overlays/prod{APPLY}",
             r"wait --for=condition=complete job/gtc-demo-model-cache",
-            rf"deploykit\.render k8s/dynamo/overlays/prod{APPLY}",
-            r"wait --for=condition=Ready dynamographdeployment/gtc-demo",
-            rf"deploykit\.render k8s/keda/overlays/prod{APPLY}",
-            rf"render k8s/load-generator/overlays/prod --image {REG}loadgen={REG}loadgen:({TAG})",
+            r"kustomize compose build/deploy/dynamo-prod --base k8s/dynamo/overlays/prod\s*$",
+            r"deploykit\.redeploy build/deploy/dynamo-prod --context do-atl1-gtc-demo --namespace",
+            rf"^\s*\| {KUBECTL} --context do-atl1-gtc-demo apply -f -$",
+            r"wait --for=condition=Ready dynamographdeployments\.v1beta1\.nvidia\.com/gtc-demo",
+            rf"^{KUBECTL} kustomize k8s/keda/overlays/prod{APPLY}",
+            r"kustomize compose build/deploy/loadgen-prod --base k8s/load-generator/overlays/prod",
+            rf"--image {REG}loadgen=({TAG})$",
+            rf"^{KUBECTL} kustomize build/deploy/loadgen-prod{APPLY}",
             r"rollout status deployment/gtc-demo-loadgen",
-            r"get dynamographdeployment,dynamographdeploymentscalingadapter,scaledobject,hpa",
+            r"get dynamographdeployments\.v1beta1\.nvidia\.com,dynamographdeploymentscaling",
         ],
     )
     tags = {m.group(1) for m in matches if m.groups()}
@@ -117,12 +122,42 @@ def test_make_n_deploy_prod_prints_the_whole_chain_in_order():
     assert "$HF_TOKEN" in done.stdout, "secrets reach Terraform by shell expansion only"
 
 
-def test_make_n_deploy_dev_uses_dev_files_and_grove_fallback_switch():
-    done = make("-n", "deploy", "ENV=dev", "GROVE=false", env=canary_env())
+def test_make_n_deploy_dev_uses_dev_files_and_the_grove_and_kai_switches():
+    done = make("-n", "deploy", "ENV=dev", "GROVE=false", "KAI=false", env=canary_env())
     assert done.returncode == 0, done.stderr
     assert "-var-file=../environments/dev.tfvars" in done.stdout
-    assert "k8s/dynamo/overlays/dev-no-grove" in done.stdout
+    assert (
+        "--base k8s/dynamo/overlays/dev --component k8s/dynamo/components/no-grove "
+        "--component k8s/dynamo/components/no-kai" in done.stdout
+    )
     assert "overlays/prod" not in done.stdout
+
+
+def test_kai_switch_defaults_to_the_tfvars_line(tmp_path):
+    done = make("-n", "deploy-dynamo", "ENV=prod")
+    assert done.returncode == 0, done.stderr
+    assert "no-kai" not in done.stdout, "prod.tfvars says kai_scheduler_enabled = true"
+    assert make("-s", "--eval=print-kai: ; @echo $(KAI)", "print-kai").stdout.strip() == "true"
+
+
+def test_the_render_step_make_prints_is_what_the_tests_validate(tmp_path):
+    """Run the compose + kubectl kustomize commands `make -n deploy-apps` prints (minus the
+    apply) and compare with the objects the other tests validate."""
+    done = make("-n", "deploy-apps", "ENV=prod", "TAG=20260101-abcdef1")
+    assert done.returncode == 0, done.stderr
+    script = done.stdout.replace("\\\n", " ").replace("build/deploy", str(tmp_path))
+    steps = [line for line in script.splitlines() if "compose" in line or " kustomize " in line]
+    assert len(steps) == 2, steps
+    subprocess.run(steps[0], shell=True, check=True, cwd=REPO, capture_output=True)
+    render = steps[1].split(" | ")[0]
+    out = subprocess.run(render, shell=True, check=True, cwd=REPO, capture_output=True, text=True)
+    objects = {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(out.stdout) if o}
+    expected = {
+        (o["kind"], o["metadata"]["name"]): o for o in rendered("load-generator/overlays/prod")
+    }
+    assert objects.keys() == expected.keys()
+    image = objects[("Deployment", "gtc-demo-loadgen")]["spec"]["template"]["spec"]["containers"][0]
+    assert image["image"].endswith("gtc-demo-loadgen:20260101-abcdef1")
 
 
 def test_deploy_refuses_an_unknown_env_before_doing_anything():
@@ -160,3 +195,22 @@ def test_help_lists_every_deploy_target():
         if line.strip()
     }
     assert set(TARGETS) <= listed, sorted(set(TARGETS) - listed)
+
+
+def test_switch_layout_warns_that_workers_restart_and_pauses_keda_for_aggregated():
+    done = make("-n", "switch-layout", "ENV=prod", "LAYOUT=aggregated", "CONFIRM=yes")
+    assert done.returncode == 0, done.stderr
+    assert "every worker" in done.stdout
+    assert "restarts" in done.stdout
+    lines = done.stdout.splitlines()
+    assert_in_order(
+        lines,
+        [
+            r"annotate scaledobject --all autoscaling\.keda\.sh/paused=true",
+            r"--base k8s/dynamo/overlays/prod-aggregated",
+            r"deploykit\.redeploy",
+        ],
+    )
+    refused = make("switch-layout", "ENV=dev", "LAYOUT=aggregated", "CONFIRM=yes")
+    assert refused.returncode != 0
+    assert "aggregated: ENV=prod only" in refused.stderr

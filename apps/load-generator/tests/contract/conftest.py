@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 from kubernetes import client as k8s
 
-from loadgen.adapters.contract_server import KubeContractServer
+from demo_testing.kube_api import KubeContractServer
 from loadgen.adapters.kubernetes import KubernetesScaler, KubernetesTargets, api_client
 from loadgen.adapters.local_keda import KedaPauseState
 from loadgen.adapters.local_pools import LocalPoolsScaler

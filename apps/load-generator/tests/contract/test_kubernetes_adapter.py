@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from loadgen.adapters.contract_server import MERGE_PATCH, KubeContractServer
+from demo_testing.kube_api import MERGE_PATCH, KubeContractServer
 from loadgen.adapters.kubernetes import PAUSED_ANNOTATION, PAUSED_REPLICAS_ANNOTATION
 from loadgen.errors import ScaleRejected, ScalerUnavailable
 

@@ -9,7 +9,9 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,28 @@ def http(method: str, url: str, token: str | None = None) -> Any:
     with urllib.request.urlopen(request, timeout=30) as response:
         body = response.read()
     return json.loads(body) if body.startswith((b"{", b"[")) else body.decode()
+
+
+def eventually(condition: Callable[[], bool], timeout_s: float) -> bool:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def app_target_health(prometheus: str, instance: str) -> str | None:
+    targets = http("GET", f"{prometheus}/api/v1/targets")["data"]["activeTargets"]
+    found = [t["health"] for t in targets if t["labels"].get("instance") == instance]
+    return found[0] if found else None
+
+
+def instant(prometheus: str, promql: str) -> float:
+    """The value of a one-sample PromQL result, -1 when there is none."""
+    url = f"{prometheus}/api/v1/query?{urllib.parse.urlencode({'query': promql})}"
+    result = http("GET", url)["data"]["result"]
+    return float(result[0]["value"][1]) if result else -1.0
 
 
 def read_banner(process: subprocess.Popen[str], deadline_s: float) -> str:
@@ -73,9 +97,14 @@ def test_demo_serves_the_app_on_the_local_stack(tmp_path: Path) -> None:
         time.sleep(4)
         stopped = http("POST", f"{app}/api/workload/stop", token)
         assert Path(stopped["summary"]["file"]).is_file()
-        targets = http("GET", f"http://127.0.0.1:{ports['prometheus']}/api/v1/targets")
-        scraped = {t["labels"].get("instance") for t in targets["data"]["activeTargets"]}
-        assert f"127.0.0.1:{ports['app']}" in scraped, scraped
+        prometheus = f"http://127.0.0.1:{ports['prometheus']}"
+        instance = f"127.0.0.1:{ports['app']}"
+        # A real scrape: the app's target is up and its own series hold the run's requests.
+        health = eventually(lambda: app_target_health(prometheus, instance) == "up", 30)
+        assert health, app_target_health(prometheus, instance)
+        query = f'sum(loadgen_requests_total{{instance="{instance}"}})'
+        assert eventually(lambda: instant(prometheus, query) > 0, 30), instant(prometheus, query)
+        assert instant(prometheus, f'count(loadgen_target_rps{{instance="{instance}"}})') == 3
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
     finally:

@@ -9,10 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from demo_common.corpus import load_corpus
+from demo_testing.controller import FakeScaler
 from demo_testing.doubles import FakeClock, write_tiny_corpus
+from demo_testing.openapi import NON_FINITE, numeric_inputs
 from loadgen.api import create_app
+from loadgen.controller.store import MemoryStateStore
 from loadgen.records import ChatRequest, RequestRecord
 from loadgen.scenario import load_demo_script
+from loadgen.scenario_runtime import ScenarioPorts
 from loadgen.settings import Settings
 
 TOKEN = "presenter-secret-1"
@@ -180,3 +184,50 @@ def test_create_app_from_settings_alone_generates_a_token(
     with TestClient(app) as test_client:
         ok = test_client.post("/api/presets/baseline", headers={"Authorization": f"Bearer {token}"})
         assert ok.status_code == 200
+
+
+@pytest.fixture
+def wired_client(corpus_dir: Path, tmp_path: Path) -> Iterator[TestClient]:
+    """The app with every route wired (scenario controller over fake ports)."""
+    clock = FakeClock(start_ns=0)
+    app = create_app(
+        Settings(ui_dir=tmp_path / "no-ui", summary_dir=tmp_path / "sessions"),
+        script=load_demo_script(),
+        corpus=load_corpus(corpus_dir),
+        presenter_token=TOKEN,
+        sender=NeverCalled(),
+        clock=clock,
+        scenario_ports=ScenarioPorts(scaler=FakeScaler(clock), store=MemoryStateStore()),
+    )
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_every_numeric_input_refuses_nan_and_infinity_naming_the_field(
+    wired_client: TestClient,
+) -> None:
+    """Python's JSON parser takes NaN and Infinity; each numeric input (read from the OpenAPI
+    document, so a new one is covered without editing this test) answers 422 naming it."""
+    client = wired_client
+    inputs = numeric_inputs(client.get("/openapi.json").json())
+    fields = {(i.path, i.field) for i in inputs}
+    assert ("/api/workload/config", ("rps",)) in fields
+    assert ("/api/workload/config", ("mix", "chat")) in fields
+    assert ("/api/pools/{pool}", ("replicas",)) in fields
+    before = client.get("/api/status").json()["config"]
+    failures = []
+    for numeric in inputs:
+        for value in NON_FINITE:
+            response = client.request(
+                numeric.method,
+                numeric.url(value, {"pool": "decode", "name": "baseline"}),
+                content=numeric.body(value),
+                headers={**AUTH, "Content-Type": "application/json"},
+            )
+            detail = response.json().get("detail") if response.status_code == 422 else None
+            locs = [e["loc"] for e in detail] if isinstance(detail, list) else []
+            named = [numeric.where, *numeric.field] in locs
+            if response.status_code != 422 or not named:
+                failures.append(f"{numeric.id}={value}: {response.status_code} {response.text}")
+    assert failures == []
+    assert client.get("/api/status").json()["config"] == before

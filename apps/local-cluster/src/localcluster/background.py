@@ -44,7 +44,8 @@ class BackgroundCluster:
         self._up.wait()
         if self._error is not None:
             self._thread.join()
-            raise self._error
+            error, self._error = self._error, None
+            raise error
         return self.cluster
 
     def call(self, coro: Coroutine[Any, Any, T], timeout_s: float = 60.0) -> T:
@@ -53,9 +54,13 @@ class BackgroundCluster:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout_s)
 
     def stop(self) -> None:
+        """Stop the stack; an error while it stopped is raised here, never swallowed."""
         if self._loop is not None and self._stop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
     def __enter__(self) -> LocalCluster:
         return self.start()

@@ -1,14 +1,17 @@
-"""The embedded local stack: real Dynamo frontend + mocker pools + Prometheus + control API."""
+"""The embedded local stack: real Dynamo frontend + mocker pools + Prometheus + control API.
+
+This module wires the pieces and owns their lifecycle: command lines in dynamo.py, the
+Prometheus child in prometheus.py, the control server in control_server.py, the pools and
+their GPU-slot budget in pools.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import errno
 import logging
-import os
 import shutil
 import socket
-import sys
 import tempfile
 import time
 import uuid
@@ -16,9 +19,9 @@ from pathlib import Path
 from types import TracebackType
 
 import aiohttp
-import uvicorn
 
 from demo_common.net import free_port
+from localcluster import dynamo
 from localcluster.control_api import (
     ClusterStatus,
     GpuSlots,
@@ -26,6 +29,7 @@ from localcluster.control_api import (
     WorkerInfo,
     create_control_app,
 )
+from localcluster.control_server import ControlServer
 from localcluster.errors import (
     MissingBinaryError,
     PortInUseError,
@@ -33,14 +37,10 @@ from localcluster.errors import (
     StartupError,
 )
 from localcluster.modeldir import write_model_dir
-from localcluster.perfmodel import Role, hardware_profile
-from localcluster.pools import WorkerPool, WorkerState
+from localcluster.perfmodel import hardware_profile
+from localcluster.pools import NodePools, WorkerPool, WorkerState
 from localcluster.processes import ChildProcess
-from localcluster.prometheus import (
-    prometheus_config,
-    write_prometheus_config,
-    write_worker_targets,
-)
+from localcluster.prometheus import PrometheusServer
 from localcluster.settings import POOL_NAMES, LocalClusterSettings, PoolName
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,6 @@ PORT_ENV_VARS = {
     "control API": "DEMO_CONTROL_PORT",
 }
 _RECONCILE_PERIOD_S = 0.25
-# Dynamo component that serves each pool (the frontend discovers decode workers as `backend`).
-_COMPONENT: dict[PoolName, str] = {"prefill": "prefill", "decode": "backend"}
 
 
 def check_port_free(host: str, port: int, what: str) -> None:
@@ -80,13 +78,17 @@ class LocalCluster:
         self._own_workdir = settings.workdir is None
         self.workdir = settings.workdir or Path(tempfile.mkdtemp(prefix="localcluster-"))
         self.discovery_dir = self.workdir / "discovery" / self.namespace
-        self.pools: dict[PoolName, WorkerPool] = {}
+        self.node = NodePools({}, settings.layout.gpu_slots, f"ENV={settings.env}")
         self._frontend: ChildProcess | None = None
-        self._prometheus: ChildProcess | None = None
+        self._prometheus: PrometheusServer | None = None
         self._http: aiohttp.ClientSession | None = None
-        self._api_server: uvicorn.Server | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._control: ControlServer | None = None
+        self._reconciler: asyncio.Task[None] | None = None
         self._started = False
+
+    @property
+    def pools(self) -> dict[PoolName, WorkerPool]:
+        return self.node.pools
 
     # URLs --------------------------------------------------------------------------------
     def _url(self, port: int) -> str:
@@ -107,6 +109,15 @@ class LocalCluster:
     @property
     def model_name(self) -> str:
         return str(self.profile.model_name)
+
+    @property
+    def readiness_delay_s(self) -> float:
+        """Wall seconds before a new worker launches: a real worker's start-to-ready time
+        (the profile's) at the speed factor, unless overridden."""
+        s = self.settings
+        if s.readiness_delay_s is not None:
+            return s.readiness_delay_s
+        return s.scaled(float(self.profile.worker_start_s))
 
     # lifecycle ---------------------------------------------------------------------------
     async def __aenter__(self) -> LocalCluster:
@@ -146,24 +157,20 @@ class LocalCluster:
         s = self.settings
         started_ns = time.monotonic_ns()
         artifacts = self.workdir / "artifacts"
-        model_dir = write_model_dir(artifacts / "model", s.layout.model_size)
+        self._model_dir = write_model_dir(artifacts / "model", s.layout.model_size)
         self._npz = self.profile.write_npz(artifacts / f"{s.layout.profile}.npz")
-        self._model_dir = model_dir
         self.discovery_dir.mkdir(parents=True, exist_ok=True)
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
 
         self._frontend = ChildProcess(
             "frontend",
-            self._frontend_argv(),
-            self._dynamo_env(),
+            dynamo.frontend_argv(s, self.profile, self.namespace),
+            dynamo.dynamo_env(self.namespace, self.discovery_dir),
             self.workdir / "logs" / "frontend.log",
         )
         await self._frontend.start()
 
-        start_s = s.readiness_delay_s
-        if start_s is None:  # a real worker's start-to-ready time, at the speed factor
-            start_s = s.scaled(float(self.profile.worker_start_s))
-        delay_ns = int(start_s * 1e9)
+        delay_ns = int(self.readiness_delay_s * 1e9)
         for pool in POOL_NAMES:
             self.pools[pool] = WorkerPool(
                 pool,
@@ -174,51 +181,14 @@ class LocalCluster:
                 drain_timeout_s=s.drain_timeout_s,
                 crash_backoff_ns=(int(s.scaled(1.0) * 1e9), int(s.scaled(60.0) * 1e9)),
             )
-            self.pools[pool].set_initial(s.initial_replicas(pool))
-        if sum(s.initial_replicas(p) for p in POOL_NAMES) > s.layout.gpu_slots:
-            raise ScaleRequestError(
-                f"initial pools exceed the {s.layout.gpu_slots} GPU slots of ENV={s.env}"
-            )
+        self.node.set_initial({p: s.initial_replicas(p) for p in POOL_NAMES})
 
-        targets_dir = self.workdir / "prometheus"
-        targets_dir.mkdir(parents=True, exist_ok=True)
-        self._targets_dir = targets_dir
-        self._write_targets()
-        config = write_prometheus_config(
-            targets_dir / "prometheus.yml",
-            prometheus_config(
-                frontend=f"{s.host}:{s.frontend_port}",
-                control_api=f"{s.host}:{s.control_port}",
-                extra_targets=s.extra_scrape_targets,
-                targets_dir=targets_dir,
-                scrape_interval_s=s.scrape_interval_s,
-            ),
-        )
-        self._prometheus = ChildProcess(
-            "prometheus",
-            [
-                prometheus_bin,
-                f"--config.file={config}",
-                f"--storage.tsdb.path={targets_dir / 'data'}",
-                f"--web.listen-address={s.host}:{s.prometheus_port}",
-                "--storage.tsdb.retention.time=2d",
-            ],
-            dict(os.environ),
-            self.workdir / "logs" / "prometheus.log",
-        )
-        await self._prometheus.start()
+        self._prometheus = PrometheusServer(prometheus_bin, s, self.workdir)
+        await self._prometheus.start(self._scrape_targets())
 
-        self._api_server = uvicorn.Server(
-            uvicorn.Config(
-                create_control_app(self),
-                host=s.host,
-                port=s.control_port,
-                log_level="warning",
-                lifespan="off",
-            )
-        )
-        self._tasks.append(asyncio.create_task(self._api_server.serve(), name="control-api"))
-        self._tasks.append(asyncio.create_task(self._reconcile_forever(), name="reconcile"))
+        self._control = ControlServer(create_control_app(self), s.host, s.control_port)
+        self._control.start()
+        self._reconciler = asyncio.create_task(self._reconcile_forever(), name="reconcile")
         await self._wait_ready()
         log.info("local stack up in %.1f s", (time.monotonic_ns() - started_ns) / 1e9)
 
@@ -226,17 +196,16 @@ class LocalCluster:
         if not self._started:
             return
         self._started = False
-        if self._api_server is not None:
-            self._api_server.should_exit = True
-        for task in self._tasks:
-            if task.get_name() == "reconcile":
-                task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
-        await asyncio.gather(*(pool.shutdown() for pool in self.pools.values()))
-        for child in (self._frontend, self._prometheus):
-            if child is not None:
-                await child.stop(self.settings.drain_timeout_s)
+        if self._reconciler is not None:
+            self._reconciler.cancel()
+            await asyncio.gather(self._reconciler, return_exceptions=True)
+        if self._control is not None:
+            await self._control.stop()
+        await self.node.shutdown()
+        if self._frontend is not None:
+            await self._frontend.stop(self.settings.drain_timeout_s)
+        if self._prometheus is not None:
+            await self._prometheus.stop(self.settings.drain_timeout_s)
         if self._http is not None:
             await self._http.close()
         shutil.rmtree(self.discovery_dir, ignore_errors=True)
@@ -244,47 +213,16 @@ class LocalCluster:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     # processes ---------------------------------------------------------------------------
-    def _dynamo_env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            DYN_FILE_KV=str(self.discovery_dir),
-            DYN_EVENT_PLANE="zmq",
-            DYN_NAMESPACE=self.namespace,
-            DYN_LOG=env.get("DYN_LOG", "warn"),
-        )
-        return env
-
-    @staticmethod
-    def _planes() -> list[str]:
-        return ["--discovery-backend", "file", "--request-plane", "tcp", "--event-plane", "zmq"]
-
-    def _frontend_argv(self) -> list[str]:
-        s = self.settings
-        return [
-            sys.executable, "-m", "dynamo.frontend",
-            "--http-host", s.host, "--http-port", str(s.frontend_port),
-            "--router-mode", "kv", "--kv-cache-block-size", str(self.profile.block_size),
-            "--namespace", self.namespace, "--migration-limit", str(s.migration_limit),
-            *self._planes(),
-        ]  # fmt: skip
-
     def _worker_process(self, pool: PoolName, index: int, system_port: int) -> ChildProcess:
-        role: Role = "aggregated" if self.settings.serving == "aggregated" else pool
-        argv = [
-            sys.executable, "-m", "dynamo.mocker",
-            "--model-path", str(self._model_dir), "--model-name", self.model_name,
-            "--endpoint", f"dyn://{self.namespace}.{_COMPONENT[pool]}.generate",
-            "--disaggregation-mode", "agg" if role == "aggregated" else pool,
-            "--speedup-ratio", str(self.settings.speed),
-            *self.profile.mocker_args(self._npz, self.settings.speed, role),
-            *self._planes(),
-        ]  # fmt: skip
-        env = self._dynamo_env()
-        env.update(
-            DYN_SYSTEM_PORT=str(system_port),
-            DYN_SYSTEM_ENABLED="true",
-            DYN_SYSTEM_USE_ENDPOINT_HEALTH_STATUS='["generate"]',
+        argv = dynamo.worker_argv(
+            self.settings,
+            self.profile,
+            pool=pool,
+            namespace=self.namespace,
+            model_dir=self._model_dir,
+            npz=self._npz,
         )
+        env = dynamo.worker_env(dynamo.dynamo_env(self.namespace, self.discovery_dir), system_port)
         log_path = self.workdir / "logs" / f"{pool}-{index}.log"
         return ChildProcess(f"{pool}-{index}", argv, env, log_path)
 
@@ -297,39 +235,26 @@ class LocalCluster:
         except (aiohttp.ClientError, TimeoutError, ValueError):
             return False
 
-    def _write_targets(self) -> None:
-        write_worker_targets(
-            self._targets_dir,
-            (
-                (f"{self.settings.host}:{w.system_port}", pool.name, w.name)
-                for pool in self.pools.values()
-                for w in pool.workers
-                if w.process is not None
-            ),
-        )
+    def _scrape_targets(self) -> list[tuple[str, str, str]]:
+        return [
+            (f"{self.settings.host}:{w.system_port}", w.pool, w.name)
+            for w in self.node.workers()
+            if w.process is not None
+        ]
 
     async def _reconcile_forever(self) -> None:
         while True:
-            before = self._target_set()
-            for pool in self.pools.values():
-                try:
-                    await pool.reconcile()
-                except Exception:  # one failed launch must not stop the supervisor
-                    log.exception("reconciling %s failed; retrying", pool.name)
-            if self._target_set() != before:
-                self._write_targets()
+            await self.node.reconcile()
+            if self._prometheus is not None:
+                self._prometheus.set_workers(self._scrape_targets())
             await asyncio.sleep(_RECONCILE_PERIOD_S)
-
-    def _target_set(self) -> frozenset[str]:
-        return frozenset(
-            w.name for p in self.pools.values() for w in p.workers if w.process is not None
-        )
 
     async def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.settings.startup_timeout_s
         wanted = {p: self.settings.initial_replicas(p) for p in POOL_NAMES}
+        prometheus = self._prometheus.child if self._prometheus else None
         while time.monotonic() < deadline:
-            for child in (self._frontend, self._prometheus):
+            for child in (self._frontend, prometheus):
                 if child is not None and child.returncode is not None:
                     raise StartupError(
                         f"{child.name} exited with {child.returncode} at start; its log "
@@ -369,9 +294,7 @@ class LocalCluster:
             )
             for name, pool in self.pools.items()
         }
-        total = self.settings.layout.gpu_slots
-        # A slot is held from scheduling until the worker has drained, as with a real pod.
-        used = sum(len(pool.workers) for pool in self.pools.values())
+        total, used = self.node.gpu_slots, self.node.used_slots
         return ClusterStatus(
             pools=pools, gpu_slots=GpuSlots(total=total, used=used, free=max(0, total - used))
         )
@@ -382,8 +305,7 @@ class LocalCluster:
                 name=w.name, pool=w.pool, index=w.index, state=w.state.value,
                 pid=w.process.pid if w.process else None, system_port=w.system_port,
             )
-            for pool in self.pools.values()
-            for w in pool.workers
+            for w in self.node.workers()
         ]  # fmt: skip
 
     def scale(self, pool: PoolName, replicas: int) -> ClusterStatus:
@@ -391,14 +313,7 @@ class LocalCluster:
             raise ScaleRequestError(
                 "the aggregated layout has no prefill pool: its workers are the decode pool"
             )
-        other = sum(p.desired for name, p in self.pools.items() if name != pool)
-        total = self.settings.layout.gpu_slots
-        if replicas + other > total:
-            raise ScaleRequestError(
-                f"{pool}={replicas} plus {other} other workers exceeds the {total} GPU slots "
-                f"of ENV={self.settings.env} (at most {total - other} for {pool})"
-            )
-        self.pools[pool].set_desired(replicas)
+        self.node.set_desired(pool, replicas)
         return self.status()
 
     def kill_worker(self, pool: PoolName, index: int) -> bool:

@@ -47,7 +47,8 @@ class WorkerInfo(BaseModel):
 
 
 class ScaleRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN/Infinity parse as JSON numbers in Python: numeric inputs must be finite.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     replicas: StrictInt = Field(ge=0, description="Desired number of workers in the pool")
 

@@ -14,10 +14,12 @@ import itertools
 import logging
 import signal
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from localcluster.errors import ScaleRequestError
 from localcluster.settings import PoolName
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,8 @@ class WorkerPool:
         self.desired = 0
         self.workers: list[Worker] = []
         self.replacements = 0
+        # How drained workers ended: 0 drained in time, -SIGKILL when the drain timed out.
+        self.exit_codes: deque[tuple[str, int | None]] = deque(maxlen=100)
         self._launcher = launcher
         self._probe = probe
         self._allocate_port = allocate_port
@@ -184,8 +188,9 @@ class WorkerPool:
     async def _drain(self, worker: Worker) -> None:
         assert worker.process is not None
         # SIGTERM: the worker deregisters, the frontend stops routing to it, in-flight finishes.
-        await worker.process.stop(self._drain_timeout_s)
-        log.info("%s stopped", worker.name)
+        code = await worker.process.stop(self._drain_timeout_s)
+        self.exit_codes.append((worker.name, code))
+        log.info("%s stopped (exit %s)", worker.name, code)
 
     async def shutdown(self) -> None:
         """Stop every worker (SIGTERM, then SIGKILL after the drain timeout) and reap them."""
@@ -204,3 +209,49 @@ class WorkerPool:
                 worker.process.signal(signal.SIGKILL)
                 return True
         return False
+
+
+class NodePools:
+    """The pools of one node and the GPU slots they share (a worker holds one slot)."""
+
+    def __init__(self, pools: dict[PoolName, WorkerPool], gpu_slots: int, where: str) -> None:
+        self.pools = pools
+        self.gpu_slots = gpu_slots
+        self._where = where  # e.g. "ENV=dev", for messages
+
+    @property
+    def used_slots(self) -> int:
+        # A slot is held from scheduling until the worker has drained, as with a real pod.
+        return sum(len(pool.workers) for pool in self.pools.values())
+
+    def set_initial(self, replicas: dict[PoolName, int]) -> None:
+        if sum(replicas.values()) > self.gpu_slots:
+            raise ScaleRequestError(
+                f"initial pools exceed the {self.gpu_slots} GPU slots of {self._where}"
+            )
+        for name, count in replicas.items():
+            self.pools[name].set_initial(count)
+
+    def set_desired(self, pool: PoolName, replicas: int) -> None:
+        """Refused when the desired counts of all pools would exceed the node's slots."""
+        other = sum(p.desired for name, p in self.pools.items() if name != pool)
+        total = self.gpu_slots
+        if replicas + other > total:
+            raise ScaleRequestError(
+                f"{pool}={replicas} plus {other} other workers exceeds the {total} GPU slots "
+                f"of {self._where} (at most {total - other} for {pool})"
+            )
+        self.pools[pool].set_desired(replicas)
+
+    def workers(self) -> list[Worker]:
+        return [w for pool in self.pools.values() for w in pool.workers]
+
+    async def reconcile(self) -> None:
+        for pool in self.pools.values():
+            try:
+                await pool.reconcile()
+            except Exception:  # one failed launch must not stop the supervisor
+                log.exception("reconciling %s failed; retrying", pool.name)
+
+    async def shutdown(self) -> None:
+        await asyncio.gather(*(pool.shutdown() for pool in self.pools.values()))

@@ -1,4 +1,5 @@
-"""Prometheus configuration for the local stack: frontend, every worker, control API, loadgen.
+"""The local stack's Prometheus: its configuration (frontend, every worker, control API,
+loadgen) and the child process.
 
 Workers come and go as pools scale, so they are listed in a file_sd targets file that
 Prometheus re-reads on change; no reload is needed.
@@ -12,6 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
+
+from localcluster.processes import ChildProcess
+from localcluster.settings import LocalClusterSettings
 
 WORKER_TARGETS_FILE = "worker-targets.json"
 
@@ -58,3 +62,54 @@ def write_worker_targets(targets_dir: Path, workers: Iterable[tuple[str, str, st
     tmp = targets_dir / (WORKER_TARGETS_FILE + ".tmp")
     tmp.write_text(json.dumps(groups, indent=1))
     os.replace(tmp, targets_dir / WORKER_TARGETS_FILE)
+
+
+class PrometheusServer:
+    """Debian's Prometheus as a child, scraping the stack; `workers` are (address, pool, name)."""
+
+    def __init__(self, binary: str, settings: LocalClusterSettings, workdir: Path) -> None:
+        self._binary = binary
+        self._settings = settings
+        self.targets_dir = workdir / "prometheus"
+        self.log_path = workdir / "logs" / "prometheus.log"
+        self.child: ChildProcess | None = None
+        self._targets: frozenset[tuple[str, str, str]] | None = None
+
+    def set_workers(self, workers: Iterable[tuple[str, str, str]]) -> None:
+        """Rewrite the targets file when the set of workers changed."""
+        targets = frozenset(workers)
+        if targets != self._targets:
+            write_worker_targets(self.targets_dir, sorted(targets, key=lambda t: t[2]))
+            self._targets = targets
+
+    async def start(self, workers: Iterable[tuple[str, str, str]]) -> None:
+        s = self._settings
+        self.targets_dir.mkdir(parents=True, exist_ok=True)
+        self.set_workers(workers)
+        config = write_prometheus_config(
+            self.targets_dir / "prometheus.yml",
+            prometheus_config(
+                frontend=f"{s.host}:{s.frontend_port}",
+                control_api=f"{s.host}:{s.control_port}",
+                extra_targets=s.extra_scrape_targets,
+                targets_dir=self.targets_dir,
+                scrape_interval_s=s.scrape_interval_s,
+            ),
+        )
+        self.child = ChildProcess(
+            "prometheus",
+            [
+                self._binary,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={self.targets_dir / 'data'}",
+                f"--web.listen-address={s.host}:{s.prometheus_port}",
+                "--storage.tsdb.retention.time=2d",
+            ],
+            dict(os.environ),
+            self.log_path,
+        )
+        await self.child.start()
+
+    async def stop(self, grace_s: float) -> None:
+        if self.child is not None:
+            await self.child.stop(grace_s)

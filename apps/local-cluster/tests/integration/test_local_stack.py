@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -86,16 +87,19 @@ def scale(cluster: LocalCluster, pool: str, replicas: object) -> httpx.Response:
 
 
 def test_streams_and_reuses_kv_cache_on_a_repeated_prompt(local_stack: LocalCluster) -> None:
-    first = stream_chat(local_stack, LONG_PROMPT)
-    repeat = stream_chat(local_stack, LONG_PROMPT)
+    # ~18k tokens: the modelled fresh prefill (~0.37 s of demo time, ~37 ms of wall time at
+    # speed 10) is a floor under the first TTFT; a cached repeat models ~4 ms. The best of three
+    # repeats beats it unless every one of them meets 30 ms of extra jitter.
+    prompt = f"{uuid.uuid4()} " + " ".join([LONG_PROMPT] * 8)
+    first = stream_chat(local_stack, prompt)
+    repeats = [stream_chat(local_stack, prompt) for _ in range(3)]
 
     assert first["usage"]["completion_tokens"] == 8
-    assert first["usage"]["prompt_tokens"] > 2000
-    assert (
-        repeat["usage"]["prompt_tokens_details"]["cached_tokens"]
-        > 0.9 * first["usage"]["prompt_tokens"]
-    )
-    assert repeat["ttft_s"] < first["ttft_s"]
+    assert first["usage"]["prompt_tokens"] > 16000
+    for repeat in repeats:
+        cached = repeat["usage"]["prompt_tokens_details"]["cached_tokens"]
+        assert cached > 0.9 * first["usage"]["prompt_tokens"]
+    assert min(r["ttft_s"] for r in repeats) < first["ttft_s"]
 
 
 def test_router_registers_both_pools(local_stack: LocalCluster) -> None:
@@ -110,10 +114,8 @@ def test_scale_out_and_in_is_seen_by_the_router(local_stack: LocalCluster) -> No
     assert scale(local_stack, "decode", 2).status_code == 200
     # Scheduled at once: the GPU slot is taken while the worker "loads weights".
     assert pools(local_stack)["gpu_slots"]["used"] == 3
-    took_s = wait_for(
-        lambda: registered_workers(local_stack).get("decode") == 2, 30, "decode=2 registered"
-    )
-    assert took_s >= 1.0  # the configured readiness delay is honoured
+    # The readiness delay itself is measured, bounded on both sides, in test_draining.py.
+    wait_for(lambda: registered_workers(local_stack).get("decode") == 2, 30, "decode=2 registered")
     wait_for(lambda: pools(local_stack)["pools"]["decode"]["ready"] == 2, 5, "decode ready=2")
 
     assert scale(local_stack, "decode", 1).status_code == 200

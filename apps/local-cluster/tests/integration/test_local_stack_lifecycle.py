@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from demo_common.net import free_port
+from demo_testing.streams import LongStream
 from localcluster.background import BackgroundCluster
 from localcluster.settings import LocalClusterSettings
 
@@ -41,7 +42,7 @@ def processes_under(folder: Path) -> list[str]:
     return [line for line in found.stdout.splitlines() if "pgrep" not in line]
 
 
-def test_sigterm_stops_every_child_and_removes_discovery(tmp_path: Path) -> None:
+def test_sigterm_drains_streams_and_stops_every_child(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "localcluster", "up"],
         env=cli_env(tmp_path),
@@ -60,9 +61,21 @@ def test_sigterm_stops_every_child_and_removes_discovery(tmp_path: Path) -> None
     assert any("pool control API" in line for line in lines), "".join(lines)
     assert len(processes_under(tmp_path)) >= 3  # frontend, prefill and decode workers
     assert any((tmp_path / "discovery").iterdir())
+    frontend = next(line.split()[-1] for line in lines if "OpenAI API" in line)
+    model = next(line.split()[-1] for line in lines if line.strip().startswith("model"))
+    streams = [
+        LongStream(frontend.removesuffix("/v1/chat/completions"), model, 3000).start()
+        for _ in range(3)
+    ]
+    for stream in streams:
+        assert stream.first_event.wait(60)
+    assert not any(s.done.is_set() for s in streams), "streams ended before the SIGTERM"
 
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 0
+    assert proc.wait(timeout=60) == 0
+    # The workers drained before the frontend stopped: every stream got all its tokens.
+    assert [s.error for s in streams] == [None] * 3
+    assert all(s.complete for s in streams), [s.usage for s in streams]
     assert processes_under(tmp_path) == []
     assert list((tmp_path / "discovery").iterdir()) == []
 
@@ -106,7 +119,7 @@ def test_missing_prometheus_and_bad_settings_are_one_line_errors(tmp_path: Path)
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "localcluster: invalid speed: Input should be greater than or equal to 0 (got '-3')"
+        "localcluster: invalid speed: Input should be greater than or equal to 0"
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from demo_testing.openapi import NON_FINITE, numeric_inputs
 from localcluster.control_api import (
     ClusterStatus,
     GpuSlots,
@@ -134,3 +135,28 @@ def test_aggregated_layout_puts_every_gpu_in_the_decode_pool() -> None:
     assert (prod.initial_replicas("prefill"), prod.initial_replicas("decode")) == (0, 5)
     two = LocalClusterSettings(serving="aggregated", initial_decode=2, initial_prefill=3)
     assert (two.initial_replicas("prefill"), two.initial_replicas("decode")) == (0, 2)
+
+
+def test_every_numeric_input_refuses_nan_and_infinity_naming_the_field(
+    api: tuple[TestClient, RecordingController],
+) -> None:
+    """Each numeric input of the pool API (from its OpenAPI document, so a new one is covered
+    without editing this test) answers 422 naming it for NaN and ±Infinity, and changes nothing."""
+    client, controller = api
+    inputs = numeric_inputs(client.get("/openapi.json").json())
+    assert {i.field for i in inputs} >= {("replicas",), ("index",)}
+    failures = []
+    for numeric in inputs:
+        for value in NON_FINITE:
+            response = client.request(
+                numeric.method,
+                numeric.url(value, {"pool": "decode"}),
+                content=numeric.body(value),
+                headers={"Content-Type": "application/json"},
+            )
+            if response.status_code != 422 or response.json().get("field") != ".".join(
+                numeric.field
+            ):
+                failures.append(f"{numeric.id}={value}: {response.status_code} {response.text}")
+    assert failures == []
+    assert controller.calls == []

@@ -29,6 +29,7 @@ class Sample:
     ttft_s: float | None
     itl_s: tuple[float, ...] = ()  # per-token inter-token latencies
     input_tokens: int | None = None
+    reason: str = ""  # the record's reason ("cancelled": cut by the stop at the end of a run)
 
 
 @dataclass(frozen=True)

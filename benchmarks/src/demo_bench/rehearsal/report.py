@@ -48,7 +48,7 @@ def build_report(raw: RawRun) -> dict[str, Any]:
     used = gpu_seconds(raw.pools, cycle_start, cycle_end)
     static = STATIC_GPUS * (cycle_end - cycle_start)
     kv_router = raw.router.get("kv-cache", {})
-    cpu = _cpu(raw)
+    cpu = cpu_guard(raw)
     scaler = "keda" if raw.mode == "manual" else "script"
     return {
         "what": (
@@ -123,7 +123,7 @@ def build_report(raw: RawRun) -> dict[str, Any]:
     }
 
 
-def _cpu(raw: RawRun) -> dict[str, Any]:
+def cpu_guard(raw: RawRun) -> dict[str, Any]:
     machine = [c["machine"] for c in raw.cpu]
     client = [c["client"] for c in raw.cpu]
     stack = [c["stack"] for c in raw.cpu]

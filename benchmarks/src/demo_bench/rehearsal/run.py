@@ -11,6 +11,7 @@ import asyncio
 import functools
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,10 +29,12 @@ from loadgen.controller.core import ScenarioController
 from loadgen.records import RequestRecord
 from loadgen.runtime import Runtime, open_runtime
 from loadgen.scenario import DemoScript, load_demo_script
-from loadgen.scenario_runtime import open_backend_ports
+from loadgen.scenario_runtime import PortsFactory, open_backend_ports
 from loadgen.settings import Settings
 
 SAMPLE_WALL_S = 1.0
+# The manual-mode rehearsal plays these (KEDA-driven scaling of the stress phases).
+MANUAL_PHASES = ("baseline", "prefill-stress", "decode-stress")
 
 
 class CollectSink:
@@ -80,7 +83,12 @@ async def rehearse(
     cycles: int = 1,
     extra_stack_args: tuple[str, ...] = (),
     mode: Literal["auto", "manual"] = "auto",
+    manual_phases: tuple[str, ...] | None = MANUAL_PHASES,
+    ports: Callable[[Settings], PortsFactory] | None = None,
 ) -> RawRun:
+    """Play the script on a fresh local stack. Auto: the controller plays `cycles` cycles.
+    Manual: the presenter's part — each phase in `manual_phases` (None: all) at its load, no
+    scripted scaling. `ports` replaces the backend ports (e.g. without the local KEDA)."""
     script = load_demo_script(script_path)
     metrics_port = free_port()
     stack_args = [
@@ -118,7 +126,7 @@ async def rehearse(
             script,
             load_corpus(corpus),
             "rehearsal-token",
-            scenario_ports=functools.partial(open_backend_ports, settings),
+            scenario_ports=(ports or _backend_ports)(settings),
             extra_sinks=[sink],
         ) as runtime:
             ctl = runtime.scenario
@@ -133,7 +141,7 @@ async def rehearse(
                 while ctl.cycle < cycles:
                     await sampler.sample()
             else:
-                await _manual_stress(ctl, script, sampler)
+                await _manual_play(ctl, script, sampler, manual_phases)
             await ctl.stop()
             server.shutdown()
             raw.timeline = [e.model_dump() for e in ctl.timeline.events()]
@@ -147,6 +155,7 @@ async def rehearse(
                 ttft_s=None if r.ttft_ns is None else r.ttft_ns / NS_PER_S,
                 itl_s=itl,
                 input_tokens=r.input_tokens,
+                reason=r.reason,
             )
             for r, itl in sink.records
         ]
@@ -188,15 +197,21 @@ class _Sampler:
             raw.client_saturated.append(snap.client.saturated)
 
 
-MANUAL_PHASES = ("baseline", "prefill-stress", "decode-stress")
+def _backend_ports(settings: Settings) -> PortsFactory:
+    return functools.partial(open_backend_ports, settings)
 
 
-async def _manual_stress(ctl: ScenarioController, script: DemoScript, sampler: _Sampler) -> None:
-    """Manual mode: KEDA resumed, the presenter plays Baseline and the two stress phases' load
-    (no scripted scaling); whatever scaling happens is KEDA's."""
+async def _manual_play(
+    ctl: ScenarioController,
+    script: DemoScript,
+    sampler: _Sampler,
+    phases: tuple[str, ...] | None,
+) -> None:
+    """Manual mode: KEDA resumed, the presenter plays the phases' load (no scripted scaling);
+    whatever scaling happens is KEDA's (none when the ports run no autoscaler)."""
     await ctl.set_manual()
     for phase in script.phases:
-        if phase.id not in MANUAL_PHASES:
+        if phases is not None and phase.id not in phases:
             continue
         preset = script.preset(phase.preset or "")
         load = phase.load or (preset.load if preset else None)

@@ -151,7 +151,7 @@ SSE_DONE = b"data: [DONE]\n\n"
 
 
 def write_tiny_corpus(folder: Path, *, passage_words: int = 300, document_words: int = 800) -> Path:
-    """A small but valid corpus folder (the layout in docs/contracts.md) for tests and smoke runs."""
+    """A small but valid corpus folder (layout: docs/contracts.md) for tests and smoke runs."""
     from demo_common.corpus import (
         COMPLETE_MARKER,
         DOCUMENTS_FILE,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import httpx
+
 from demo_common.net import free_port
-from localcluster.settings import LocalClusterSettings
+from localcluster.cluster import LocalCluster
+from localcluster.settings import POOL_NAMES, LocalClusterSettings
 
 # Tests run the dev layout (3 GPU slots, 1 prefill + 1 decode) ten times faster than real time.
 TEST_SPEED = 10.0
@@ -26,3 +30,42 @@ def stack_settings(workdir: Path, **overrides: object) -> LocalClusterSettings:
     }
     values.update(overrides)
     return LocalClusterSettings.model_validate(values)
+
+
+def router_workers(frontend_url: str) -> dict[str, int]:
+    """Workers the frontend's router has registered, per worker_type (its own metric)."""
+    text = httpx.get(f"{frontend_url}/metrics", timeout=5).text
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        if line.startswith("dynamo_component_router_worker_registered{"):
+            worker_type = line.split('worker_type="', 1)[1].split('"', 1)[0]
+            counts[worker_type] = counts.get(worker_type, 0) + int(float(line.rsplit(" ", 1)[1]))
+    return counts
+
+
+def restore_initial_layout(stack: LocalCluster, timeout_s: float = 90.0) -> None:
+    """Scale every pool back to its initial size and wait until it serves as at start: the
+    workers ready, none starting or draining, and the router counting exactly them (a killed
+    worker's discovery record lingers ~10 s)."""
+    wanted = {pool: stack.settings.initial_replicas(pool) for pool in POOL_NAMES}
+    for pool, replicas in wanted.items():
+        response = httpx.put(
+            f"{stack.control_url}/pools/{pool}", json={"replicas": replicas}, timeout=10
+        )
+        response.raise_for_status()
+    deadline = time.monotonic() + timeout_s
+    seen: object = None
+    while time.monotonic() < deadline:
+        pools = httpx.get(f"{stack.control_url}/pools", timeout=10).json()["pools"]
+        router = router_workers(stack.frontend_url)
+        seen = (pools, router)
+        settled = all(
+            pools[p]["ready"] == n
+            and pools[p]["pending"] + pools[p]["starting"] + pools[p]["stopping"] == 0
+            and router.get(p, 0) == n
+            for p, n in wanted.items()
+        )
+        if settled:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"the stack did not return to its initial layout {wanted}: {seen}")

@@ -7,10 +7,13 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from demo_common.corpus import Corpus, load_corpus
 from loadgen.api.routes import (
+    comparison,
     conversations,
     events,
     health,
@@ -30,6 +33,17 @@ from loadgen.scenario_runtime import PortsFactory, ScenarioPorts
 from loadgen.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+async def _invalid_request(_: Request, exc: Exception) -> JSONResponse:
+    """422 in FastAPI's shape, without echoing the input: a NaN or Infinity that was sent
+    cannot be written back as JSON, and FastAPI's own handler then fails with a 500."""
+    assert isinstance(exc, RequestValidationError)
+    detail = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type")}
+        for e in exc.errors()
+    ]
+    return JSONResponse(status_code=422, content={"detail": detail})
 
 
 def create_app(
@@ -78,7 +92,18 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.presenter_token = token
-    for module in (health, status, workload, presets, conversations, events, scenario, pools):
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    for module in (
+        health,
+        status,
+        workload,
+        presets,
+        conversations,
+        events,
+        scenario,
+        pools,
+        comparison,
+    ):
         app.include_router(module.router)
     if (settings.ui_dir / "index.html").is_file():
         app.mount("/", UiFiles(directory=settings.ui_dir, html=True), name="ui")

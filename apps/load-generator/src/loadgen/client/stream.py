@@ -1,10 +1,11 @@
 """OpenAI chat-completions streaming client: one request in, one measured RequestRecord out.
 
-Measurement conventions (docs/measurement-conventions.md): TTFT is the first byte of the first SSE event
-carrying content (or reasoning) minus the send instant; TTST the second such event minus the
-first; ITL per token is each later inter-event gap divided by the tokens that event carries
-(from cumulative `usage` when the server streams it, else the shared tokenizer); E2E the last
-content event minus the send instant. A bad stream becomes an error record, never an exception.
+Measurement conventions (docs/measurement-conventions.md): TTFT is the first byte of the first
+SSE event carrying content (or reasoning) minus the send instant; TTST the second such event
+minus the first; ITL per token is each later inter-event gap divided by the tokens that event
+carries (from cumulative `usage` when the server streams it, else the shared tokenizer); E2E the
+last content event minus the send instant. A bad stream becomes an error record, never an
+exception.
 """
 
 from __future__ import annotations

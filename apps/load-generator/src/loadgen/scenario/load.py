@@ -8,12 +8,14 @@ from loadgen.records import WORKLOADS, Workload
 
 MAX_RPS = 1000.0  # anything above is a typo, not a demo
 MAX_IN_FLIGHT = 100_000
+# JSON from a browser may carry NaN/Infinity (Python's parser takes both): finite numbers only.
+_FINITE = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Mix(BaseModel):
     """Relative weights of the three workloads; at least one must be positive."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(**_FINITE, frozen=True)
 
     chat: float = Field(default=0.0, ge=0.0, le=1e6, description="weight of workload A")
     summarization: float = Field(default=0.0, ge=0.0, le=1e6, description="weight of workload B")
@@ -34,7 +36,7 @@ class Mix(BaseModel):
 class MixUpdate(BaseModel):
     """Some of the weights; the others keep their value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _FINITE
 
     chat: float | None = Field(default=None, ge=0.0, le=1e6)
     summarization: float | None = Field(default=None, ge=0.0, le=1e6)
@@ -53,7 +55,7 @@ class LoadConfig(BaseModel):
     A chat arrival is a new conversation; its later turns follow the conversation.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(**_FINITE, frozen=True)
 
     rps: float = Field(ge=0.0, le=MAX_RPS, description="total arrivals per second")
     mix: Mix
@@ -91,7 +93,7 @@ class LoadConfig(BaseModel):
 class LoadConfigUpdate(BaseModel):
     """`PUT /api/workload/config` body: any subset of the fields."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _FINITE
 
     rps: float | None = Field(default=None, ge=0.0, le=MAX_RPS, description="total arrivals/s")
     mix: MixUpdate | None = None

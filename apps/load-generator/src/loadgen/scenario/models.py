@@ -20,7 +20,7 @@ DEFER_CROSS_CHECKS = "defer_cross_checks"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Slo(_Strict):

@@ -1,0 +1,52 @@
+"""The Dynamo command lines the local stack builds, and the delays it derives from the profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from localcluster import dynamo
+from localcluster.cluster import LocalCluster
+from localcluster.perfmodel import hardware_profile
+from localcluster.settings import LocalClusterSettings
+
+
+def flag(argv: list[str], name: str) -> str:
+    return argv[argv.index(name) + 1]
+
+
+def test_the_frontend_migrates_by_default_and_an_explicit_limit_wins() -> None:
+    profile = hardware_profile("h200-70b-fp8")
+    default = dynamo.frontend_argv(LocalClusterSettings(), profile, "ns")
+    assert flag(default, "--migration-limit") == str(dynamo.FRONTEND_MIGRATION_LIMIT)
+    assert dynamo.FRONTEND_MIGRATION_LIMIT > 0
+    off = dynamo.frontend_argv(LocalClusterSettings(migration_limit=0), profile, "ns")
+    assert flag(off, "--migration-limit") == "0"
+
+
+def test_workers_run_at_the_speed_with_the_kv_link_scaled_too(tmp_path: Path) -> None:
+    settings = LocalClusterSettings(env="dev", speed=4)
+    profile = hardware_profile("h100-8b")
+    argv = dynamo.worker_argv(
+        settings, profile, pool="prefill", namespace="ns", model_dir=tmp_path, npz=tmp_path
+    )
+    assert flag(argv, "--speedup-ratio") == "4.0"
+    assert float(flag(argv, "--kv-transfer-bandwidth")) == pytest.approx(
+        4 * profile.kv_transfer_bandwidth_gbps
+    )
+    assert flag(argv, "--endpoint") == "dyn://ns.prefill.generate"
+
+
+@pytest.mark.parametrize("speed", [1.0, 4.0, 12.0])
+def test_readiness_delay_is_the_profiles_worker_start_at_the_speed(
+    speed: float, tmp_path: Path
+) -> None:
+    cluster = LocalCluster(LocalClusterSettings(env="dev", speed=speed, workdir=tmp_path))
+    assert cluster.readiness_delay_s == pytest.approx(
+        hardware_profile("h100-8b").worker_start_s / speed
+    )
+    override = LocalCluster(
+        LocalClusterSettings(env="dev", speed=speed, workdir=tmp_path, readiness_delay_s=2.0)
+    )
+    assert override.readiness_delay_s == 2.0

@@ -1,0 +1,105 @@
+"""The comparison's numbers per layout and phase: SLO attainment, goodput per GPU, GPU-seconds,
+TTFT/ITL percentiles. Pure functions over the rehearsal's raw runs; demo seconds throughout.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from demo_bench.rehearsal.analysis import (
+    PhaseSpan,
+    Sample,
+    first_cycle,
+    gpu_seconds,
+    percentile,
+    phase_spans,
+    select,
+    slo_attainment,
+    values,
+)
+from demo_bench.rehearsal.report import cpu_guard
+from demo_bench.rehearsal.run import RawRun
+
+
+def meets_slos(sample: Sample, slo: tuple[float, float]) -> bool:
+    """A request that met its workload's TTFT SLO and whose own ITL p95 met the ITL SLO."""
+    ttft_slo, itl_slo = slo
+    if not sample.ok or sample.ttft_s is None or sample.ttft_s > ttft_slo:
+        return False
+    itl95 = percentile(sample.itl_s, 95)
+    return itl95 is None or itl95 <= itl_slo
+
+
+def _pcts(xs: Sequence[float]) -> dict[str, float | None]:
+    return {f"p{q}": _ms(percentile(xs, q)) for q in (50, 95, 99)}
+
+
+def _ms(value_s: float | None) -> float | None:
+    return None if value_s is None else round(value_s * 1000, 1)
+
+
+def phase_numbers(raw: RawRun, span: PhaseSpan) -> dict[str, Any]:
+    duration = max(span.end_s - span.start_s, 1e-9)
+    gpu_s = gpu_seconds(raw.pools, span.start_s, span.end_s)
+    good = 0
+    latency: dict[str, Any] = {}
+    for workload, slo in raw.slos.items():
+        chosen = select(raw.samples, workload, span.start_s, span.end_s)
+        good += sum(1 for s in chosen if meets_slos(s, slo))
+        latency[workload] = {
+            "ttft_ms": _pcts(values(chosen, "ttft")),
+            "itl_ms": _pcts(values(chosen, "itl")),
+        }
+    return {
+        "id": span.id,
+        "name": span.name,
+        "duration_s": round(duration, 1),
+        "gpu_seconds": gpu_s,
+        "mean_gpus": round(gpu_s / duration, 2),
+        "good_requests": good,
+        "goodput_rps": round(good / duration, 4),
+        "goodput_per_gpu": round(good / gpu_s, 5) if gpu_s > 0 else None,
+        "slo_attainment": slo_attainment(raw.samples, raw.slos, span.start_s, span.end_s),
+        "latency": latency,
+    }
+
+
+CUT_AT_STOP = "cancelled"  # in-flight when the run stopped: neither a success nor a miss
+
+
+def layout_numbers(raw: RawRun) -> dict[str, Any]:
+    cut = sum(1 for s in raw.samples if s.reason == CUT_AT_STOP)
+    raw = dataclasses.replace(raw, samples=[s for s in raw.samples if s.reason != CUT_AT_STOP])
+    end_s = max([s.t_s for s in raw.samples] + [p.t_s for p in raw.pools] + [0.0])
+    spans = first_cycle(phase_spans(raw.timeline, end_s))
+    phases = [phase_numbers(raw, s) for s in spans]
+    gpu_s = sum(p["gpu_seconds"] for p in phases)
+    good = sum(p["good_requests"] for p in phases)
+    cpu = cpu_guard(raw)
+    return {
+        "requests": len(raw.samples),
+        "failed": sum(1 for s in raw.samples if not s.ok),
+        "cut_at_stop": cut,
+        "gpu_seconds": round(gpu_s, 1),
+        "good_requests": good,
+        "goodput_per_gpu": round(good / gpu_s, 5) if gpu_s > 0 else None,
+        "phases": phases,
+        "cpu": cpu,
+        "valid": cpu["valid"],
+        "wall_s": round(raw.wall_s, 1),
+        "started_at": raw.started_at,
+    }
+
+
+def ratios(layouts: Mapping[str, Mapping[str, Any]]) -> dict[str, float | None]:
+    """Goodput per GPU of each disaggregated layout over the aggregated baseline's."""
+    base = layouts.get("aggregated", {}).get("goodput_per_gpu")
+    out: dict[str, float | None] = {}
+    for name, numbers in layouts.items():
+        if name == "aggregated":
+            continue
+        mine = numbers.get("goodput_per_gpu")
+        out[name] = round(mine / base, 3) if mine is not None and base else None
+    return out

@@ -1,0 +1,67 @@
+"""The layout comparison: its numbers on synthetic runs, and one short real run of all four."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from demo_bench.compare.analysis import layout_numbers, meets_slos, ratios
+from demo_bench.compare.cli import main
+from demo_bench.rehearsal.analysis import PoolSample, Sample
+from demo_bench.rehearsal.run import RawRun
+
+SLO = (0.6, 0.06)
+
+
+def _sample(
+    t_s: float, ttft_s: float, itl_s: float, ok: bool = True, reason: str = "none"
+) -> Sample:
+    return Sample("chat", 1, ok, t_s, ttft_s, (itl_s,) * 20, 100, reason)
+
+
+def test_a_request_meets_its_slos_only_within_both_thresholds() -> None:
+    assert meets_slos(_sample(0, 0.5, 0.05), SLO)
+    assert not meets_slos(_sample(0, 0.7, 0.05), SLO)
+    assert not meets_slos(_sample(0, 0.5, 0.07), SLO)
+    assert not meets_slos(_sample(0, 0.5, 0.05, ok=False), SLO)
+
+
+def _raw(gpus: int, good: int, bad: int, cut: int = 0) -> RawRun:
+    samples = [_sample(1 + i, 0.2, 0.02) for i in range(good)]
+    samples += [_sample(1 + i, 2.0, 0.02) for i in range(bad)]
+    samples += [_sample(50, 0.2, 0.02, ok=False, reason="cancelled") for _ in range(cut)]
+    pools = [PoolSample(t, {"prefill": 0, "decode": gpus}, {"decode": gpus}, {}) for t in (0, 100)]
+    timeline = [{"kind": "phase", "t_s": 0.0, "phase": "baseline", "message": "Baseline: x"}]
+    return RawRun(speed=1, env="prod", script="s", started_at="t", timeline=timeline,
+                  samples=samples, pools=pools, slos={"chat": SLO})  # fmt: skip
+
+
+def test_goodput_per_gpu_and_the_ratio_to_aggregated() -> None:
+    aggregated = layout_numbers(_raw(gpus=8, good=40, bad=60))
+    static = layout_numbers(_raw(gpus=5, good=90, bad=10, cut=7))
+    assert aggregated["gpu_seconds"] == 800.0  # 8 GPUs x 100 s
+    assert aggregated["goodput_per_gpu"] == pytest.approx(40 / 800)
+    assert static["goodput_per_gpu"] == pytest.approx(90 / 500)
+    assert static["cut_at_stop"] == 7  # in flight at the stop: neither a success nor a miss
+    assert static["phases"][0]["slo_attainment"]["chat"]["attainment"] == 0.9
+    assert ratios({"aggregated": aggregated, "static": static}) == {
+        "static": pytest.approx((90 / 500) / (40 / 800), rel=1e-3)
+    }
+
+
+@pytest.mark.integration
+def test_a_short_comparison_produces_every_layouts_numbers(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    assert main(["--out", str(out), "--quick", "--speed", "10", "--work", str(tmp_path / "w")]) == 0
+    report = json.loads((out / "comparison.json").read_text())
+    assert list(report["layouts"]) == ["aggregated", "static", "controller", "keda"]
+    for name, numbers in report["layouts"].items():
+        assert [p["id"] for p in numbers["phases"]] == ["baseline", "decode-stress"], name
+        assert numbers["requests"] > 0, name
+        assert numbers["gpu_seconds"] > 0, name
+        assert numbers["goodput_per_gpu"] is not None, name
+    assert set(report["ratio_vs_aggregated"]) == {"static", "controller", "keda"}
+    assert (out / "comparison.md").is_file()
+    assert (out / "goodput.png").stat().st_size > 1000

@@ -1,0 +1,7 @@
+# This file is maintained automatically by "terraform init".
+# Manual edits may be lost in future updates.
+
+provider "registry.terraform.io/digitalocean/digitalocean" {
+  version     = "2.72.0"
+  constraints = "~> 2.72"
+}
