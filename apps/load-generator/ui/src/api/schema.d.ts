@@ -4,6 +4,40 @@
  */
 
 export interface paths {
+    "/api/comparison": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Comparison */
+        get: operations["get_comparison_api_comparison_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/comparison/plot.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Comparison Plot */
+        get: operations["get_comparison_plot_api_comparison_plot_png_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/conversations": {
         parameters: {
             query?: never;
@@ -330,6 +364,23 @@ export interface components {
             /** Saturated */
             saturated: boolean;
         };
+        /** Comparison */
+        Comparison: {
+            /** Env */
+            env: string;
+            /** Layouts */
+            layouts: {
+                [key: string]: components["schemas"]["LayoutResult"];
+            };
+            /** Machine */
+            machine: string;
+            /** Measured At */
+            measured_at: string;
+            /** Source */
+            source: string;
+            /** Speed */
+            speed: number;
+        };
         /** ConfigResponse */
         ConfigResponse: {
             /** Active Preset */
@@ -443,6 +494,21 @@ export interface components {
             pools: {
                 [key: string]: components["schemas"]["KedaPoolView"];
             };
+        };
+        /** LayoutResult */
+        LayoutResult: {
+            /** Goodput Per Gpu */
+            goodput_per_gpu: number | null;
+            /** Gpu Seconds */
+            gpu_seconds: number;
+            /** Ratio Vs Aggregated */
+            ratio_vs_aggregated: number | null;
+            /** Requests */
+            requests: number;
+            /** Title */
+            title: string;
+            /** Valid */
+            valid: boolean;
         };
         /** LiveSnapshot */
         LiveSnapshot: {
@@ -913,6 +979,51 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    get_comparison_api_comparison_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description no comparison recorded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_comparison_plot_api_comparison_plot_png_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     list_conversations_api_conversations_get: {
         parameters: {
             query?: never;
