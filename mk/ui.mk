@@ -5,7 +5,7 @@ UI_STAMP := $(UI_DIR)/node_modules/.package-lock.json
 UI_INPUTS := $(shell find $(UI_DIR)/src -type f 2>/dev/null) \
   $(addprefix $(UI_DIR)/,index.html package.json package-lock.json vite.config.ts tsconfig.json)
 NODE_HELP := Node.js >= 20 and npm are needed to build the UI: on Debian/Ubuntu use NodeSource \
-  (https://github.com/nodesource/distributions) or nvm (https://github.com/nvm-sh/nvm); on macOS `brew install node@20`.
+  (https://github.com/nodesource/distributions) or nvm (https://github.com/nvm-sh/nvm); on macOS: brew install node@20.
 
 .PHONY: ui-node
 ui-node:
