@@ -33,7 +33,7 @@ system-deps: ## Install the Debian packages the local stack and its tests need (
 lint: install ## ruff (lint + format check) and mypy strict
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy apps/load-generator/src apps/local-cluster/src apps/corpus-curator/src libs/demo-common/src libs/test-support/src benchmarks/src
+	$(RUN) mypy apps/load-generator/src apps/local-cluster/src apps/corpus-curator/src libs/demo-common/src libs/test-support/src benchmarks/src observability/src
 	MYPYPATH=scripts $(RUN) mypy -p deploykit
 
 .PHONY: fmt

@@ -19,6 +19,11 @@ resource "helm_release" "kube_prometheus_stack" {
     file("${path.module}/values/kube-prometheus-stack.yaml"),
     yamlencode({
       fullnameOverride = local.prometheus_release
+      # The chart renders each entry as a PrometheusRule (selected: ruleSelectorNilUsesHelmValues
+      # is false); the same groups the local stack's Prometheus loads (dashboards.tf).
+      additionalPrometheusRulesMap = {
+        "gtc-demo-slo" = yamldecode(file(local.recording_rules_file))
+      }
       grafana = {
         admin = {
           existingSecret = kubernetes_secret_v1.grafana_admin.metadata[0].name

@@ -19,7 +19,7 @@ import yaml
 
 from localcluster import dynamo
 from localcluster.perfmodel import hardware_profile
-from localcluster.settings import EnvName, LocalClusterSettings
+from localcluster.settings import FRONTEND_MIGRATION_LIMIT, EnvName, LocalClusterSettings
 
 pytestmark = pytest.mark.integration  # runs kubectl
 REPO = Path(__file__).resolve().parents[2]
@@ -84,7 +84,7 @@ def test_local_frontend_flags_match_the_clusters(env: EnvName) -> None:
     for flag in SHARED_FLAGS:
         assert flag in cluster, f"the cluster's frontend does not set {flag} explicitly"
         assert local.get(flag) == cluster[flag], f"{flag}: local {local.get(flag)} vs cluster"
-    assert int(cluster["--migration-limit"]) == dynamo.FRONTEND_MIGRATION_LIMIT > 0
+    assert int(cluster["--migration-limit"]) == FRONTEND_MIGRATION_LIMIT > 0
 
 
 @pytest.mark.parametrize("env", ["prod", "dev"])

@@ -43,13 +43,14 @@ def worker_argv(
     mode: str, model_dir: Path, model_name: str, npz: Path, speedup: float
 ) -> list[str]:
     profile = hardware_profile(PROD_PROFILE)
+    role = "prefill" if mode == "prefill" else "decode"
     return [
         sys.executable, "-m", "dynamo.mocker",
         "--model-path", str(model_dir), "--model-name", model_name,
         "--endpoint", f"dyn://{NAMESPACE}.{COMPONENT[mode]}.generate",
         "--disaggregation-mode", mode, "--speedup-ratio", str(speedup),
         "--no-enable-prefix-caching",
-        *profile.mocker_args(npz, speedup_ratio=speedup),
+        *profile.mocker_args(npz, speedup_ratio=speedup, role=role),
         *_planes(),
     ]  # fmt: skip
 

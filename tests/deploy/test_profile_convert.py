@@ -168,13 +168,13 @@ def test_band_check_passes_the_h200_profile_and_warns_on_a_slower_cluster() -> N
 
     tables = {k: np.asarray(v) for k, v in hardware_profile(PROD_PROFILE).npz_arrays().items()}
     checks = band_checks(tables)
-    assert len(checks) >= 10
-    fitted_itl = [c for c in checks if "TRT-LLM" in c.figure and "ITL" in c.figure]
-    assert fitted_itl, "the TRT-LLM ITL figures are in the band check"
-    assert all(c.within for c in fitted_itl), [c.line() for c in fitted_itl if not c.within]
-    slow = dict(
-        tables, decode_itl=tables["decode_itl"] * 3, prefill_ttft_ms=tables["prefill_ttft_ms"] * 3
-    )
+    physics = [c for c in checks if c.figure.startswith("H200 ")]
+    assert len(physics) >= 20, "every prefill and decode point of the H200 tables"
+    inside = [c for c in physics if c.within]
+    assert len(inside) >= 0.9 * len(physics), [c.line() for c in physics if not c.within]
+    slow = dict(tables)
+    slow["decode_itl"] = tables["decode_itl"] * 3
+    slow["prefill_ttft_ms"] = tables["prefill_ttft_ms"] * 3
     warned = [c for c in band_checks(slow) if not c.within]
-    assert len(warned) >= len(fitted_itl)
+    assert len(warned) >= 0.9 * len(checks)
     assert all(c.line().startswith("WARN") for c in warned)

@@ -12,7 +12,8 @@ times more demo time at SPEED=4; on a shared 2-core machine under load that was 
 Measured while writing this (shared 2-core machine, load average 12-19), baseline preset, 24
 demo s: arrivals chat 7 / summarization 3 / reasoning 2 at both speeds in every run; in flight
 2.26-2.34 vs 2.27-2.53; per-answer ITL p50 6.8-6.9 vs 6.7-6.8 ms; TTFT p50 57-71 ms vs 78-191
-ms. Per-token ITL p50 at SPEED=4 read 0 in some runs: a busy client reads several events at
+ms (after the refitted profile: in flight 1.59 vs 1.65, ITL 4.8 vs 4.9 ms, TTFT 32 vs 96 ms).
+Per-token ITL p50 at SPEED=4 read 0 in some runs: a busy client reads several events at
 once. The Prefill Stress preset (1.5 rps of ~8k-token prompts) does not fit 4x faster on such a
 machine: the client's dispatch lag reached p95 0.73 s of wall time and the frontend's own TTFT
 grew 3.3x in demo time (CPU-bound tokenising), while its ITL still matched (6.5 vs 6.9 ms).

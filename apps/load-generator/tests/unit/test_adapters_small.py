@@ -59,10 +59,10 @@ def test_keda_reads_paused_like_go_parsebool_and_anything_else_as_paused() -> No
 
 
 def test_the_dgdsa_version_is_one_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert targets_from_settings(Settings(), 8).dgdsa_version == "v1alpha1"  # k8s/dynamo's
-    monkeypatch.setenv("LOADGEN_DGDSA_API_VERSION", "v1beta1")
+    assert targets_from_settings(Settings(), 8).dgdsa_version == "v1beta1"  # k8s/dynamo's
+    monkeypatch.setenv("LOADGEN_DGDSA_API_VERSION", "v1alpha1")
     targets = targets_from_settings(Settings(), 8)
-    assert targets.dgdsa_version == "v1beta1"
+    assert targets.dgdsa_version == "v1alpha1"
     assert targets.scaling_adapters == {
         "prefill": "gtc-demo-trtllmprefillworker",
         "decode": "gtc-demo-trtllmdecodeworker",

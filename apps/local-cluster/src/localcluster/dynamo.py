@@ -14,20 +14,9 @@ from pathlib import Path
 from localcluster.perfmodel import HardwareProfile, Role
 from localcluster.settings import LocalClusterSettings, PoolName
 
-# In-flight requests move to another worker when theirs goes away (scale-in, crash): measured
-# with the mocker, a SIGKILLed decode worker failed 2 streams at 0 and none at 3.
-FRONTEND_MIGRATION_LIMIT = 3
 FRONTEND_ROUTER_MODE = "kv"
 # Dynamo component that serves each pool (the frontend discovers decode workers as `backend`).
 COMPONENT: dict[PoolName, str] = {"prefill": "prefill", "decode": "backend"}
-
-
-def migration_limit(settings: LocalClusterSettings) -> int:
-    """The frontend's migration limit: the shared constant unless set explicitly."""
-    # The settings field's default is 0 (owned by settings.py): only an explicit value wins.
-    if "migration_limit" in settings.model_fields_set:
-        return settings.migration_limit
-    return FRONTEND_MIGRATION_LIMIT
 
 
 def planes() -> list[str]:
@@ -56,7 +45,7 @@ def frontend_argv(
         "--http-host", settings.host, "--http-port", str(settings.frontend_port),
         "--router-mode", FRONTEND_ROUTER_MODE,
         "--kv-cache-block-size", str(profile.block_size),
-        "--namespace", namespace, "--migration-limit", str(migration_limit(settings)),
+        "--namespace", namespace, "--migration-limit", str(settings.migration_limit),
         *planes(),
     ]  # fmt: skip
 

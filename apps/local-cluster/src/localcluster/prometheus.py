@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from demo_observability.paths import rules_file
 from localcluster.processes import ChildProcess
 from localcluster.settings import LocalClusterSettings, reachable
 
@@ -27,6 +28,7 @@ def prometheus_config(
     extra_targets: Iterable[str],
     targets_dir: Path,
     scrape_interval_s: float,
+    rule_files: Iterable[Path] = (),
 ) -> dict[str, object]:
     interval = f"{max(1, round(scrape_interval_s * 1000))}ms"
     jobs: list[dict[str, object]] = [
@@ -42,10 +44,14 @@ def prometheus_config(
     extra = list(extra_targets)
     if extra:
         jobs.append({"job_name": "loadgen", "static_configs": [{"targets": extra}]})
-    return {
+    config: dict[str, object] = {
         "global": {"scrape_interval": interval, "evaluation_interval": interval},
         "scrape_configs": jobs,
     }
+    rules = [str(path) for path in rule_files]
+    if rules:  # the recording rules the cluster's Prometheus runs too (observability/rules)
+        config["rule_files"] = rules
+    return config
 
 
 def write_prometheus_config(path: Path, config: dict[str, object]) -> Path:
@@ -94,6 +100,7 @@ class PrometheusServer:
                 extra_targets=s.extra_scrape_targets,
                 targets_dir=self.targets_dir,
                 scrape_interval_s=s.scrape_interval_s,
+                rule_files=[rules_file()],
             ),
         )
         self.child = ChildProcess(

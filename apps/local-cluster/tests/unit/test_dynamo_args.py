@@ -9,7 +9,7 @@ import pytest
 from localcluster import dynamo
 from localcluster.cluster import LocalCluster
 from localcluster.perfmodel import hardware_profile
-from localcluster.settings import LocalClusterSettings
+from localcluster.settings import FRONTEND_MIGRATION_LIMIT, LocalClusterSettings
 
 
 def flag(argv: list[str], name: str) -> str:
@@ -19,8 +19,8 @@ def flag(argv: list[str], name: str) -> str:
 def test_the_frontend_migrates_by_default_and_an_explicit_limit_wins() -> None:
     profile = hardware_profile("h200-70b-fp8")
     default = dynamo.frontend_argv(LocalClusterSettings(), profile, "ns")
-    assert flag(default, "--migration-limit") == str(dynamo.FRONTEND_MIGRATION_LIMIT)
-    assert dynamo.FRONTEND_MIGRATION_LIMIT > 0
+    assert flag(default, "--migration-limit") == str(FRONTEND_MIGRATION_LIMIT)
+    assert FRONTEND_MIGRATION_LIMIT > 0
     off = dynamo.frontend_argv(LocalClusterSettings(migration_limit=0), profile, "ns")
     assert flag(off, "--migration-limit") == "0"
 

@@ -21,8 +21,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from demo_bench.sizing.demand import demand, drain_s
-from demo_bench.sizing.replay import SplitResult, run_split
+from demo_bench.sizing.demand import Demand, demand, drain_s
+from demo_bench.sizing.replay import SplitResult, WorkloadStats, run_split
 from demo_bench.sizing.trace import build_trace, write_trace
 from demo_common.corpus import load_corpus
 from loadgen.records import WORKLOADS
@@ -81,6 +81,36 @@ def size_preset(
             candidates, [slos] * len(candidates), [duration_s] * len(candidates),
         )
     )  # fmt: skip
+    record = {
+        "env": env, "preset": preset.id, "demand": asdict(need),
+        "results": [
+            {"prefill": r.prefill, "decode": r.decode, "completed": r.completed,
+             "offered": r.offered, "workloads": {w: asdict(x) for w, x in r.workloads.items()}}
+            for r in results
+        ],
+    }  # fmt: skip
+    return render(env, preset, script, need, results), record
+
+
+def from_record(record: dict[str, Any]) -> tuple[Demand, list[SplitResult]]:
+    """A stored sizing record back as objects (to re-render without replaying)."""
+    results = [
+        SplitResult(
+            preset=str(record["preset"]), prefill=int(r["prefill"]), decode=int(r["decode"]),
+            workloads={w: WorkloadStats(**x) for w, x in r["workloads"].items()},
+            completed=int(r["completed"]), offered=int(r["offered"]),
+        )
+        for r in record["results"]
+    ]  # fmt: skip
+    return Demand(**record["demand"]), results
+
+
+def render(
+    env: EnvName, preset: Preset, script: DemoScript, need: Demand, results: list[SplitResult]
+) -> list[str]:
+    """The markdown section of one preset on one layout."""
+    layout = LAYOUTS[env]
+    profile = hardware_profile(layout.profile)
     best = smallest_meeting(results, script)
     lines = [
         f"### {env}: {preset.name} ({preset.load.rps:g} arrivals/s, "
@@ -106,28 +136,31 @@ def size_preset(
             ("decode", need.decode_workers_at_full_batch, layout.decode),
         ):
             target = best.prefill if pool_name == "prefill" else best.decode
-            line = f"- {pool_name}: needs {target} (layout default {now})"
+            line = (
+                f"- {pool_name}: needs {target} (layout default {now}); load "
+                f"{load:.2f} = {load / now:.0%} of {now}, {load / target:.0%} of {target}"
+            )
             if target > now:
                 drain = drain_s(load, now, target, start)
-                drained = "never" if drain is None else f"in {drain:.0f} s"
                 line += (
-                    f"; scale-out ready {start:.0f} s after it is issued: issue it {start:.0f} s "
-                    f"before the load starts, or the backlog built meanwhile drains {drained} "
-                    "after the workers are ready"
+                    f". A new worker serves {start:.0f} s after the scale-out is issued: issue "
+                    f"it {start:.0f} s before this load arrives"
                 )
+                if drain is None:
+                    line += f"; {target} workers cannot clear a backlog"
+                elif drain > 0:
+                    line += (
+                        f", or give the phase {start:.0f} s + {drain:.0f} s (backlog drain) "
+                        "after the scale-out for the recovery to show"
+                    )
+                else:
+                    line += (
+                        f", or give the phase {start:.0f} s after the scale-out plus the time "
+                        f"the queue built near saturation takes to clear"
+                    )
             lines.append(line + ".")
     lines.append("")
-    record = {
-        "env": env, "preset": preset.id, "demand": asdict(need),
-        "smallest": None if best is None else [best.prefill, best.decode],
-        "results": [
-            {"prefill": r.prefill, "decode": r.decode, "completed": r.completed,
-             "offered": r.offered, "meets": r.meets(slos), "goodput_rps": r.goodput_rps,
-             "workloads": {w: asdict(s) for w, s in r.workloads.items()}}
-            for r in results
-        ],
-    }  # fmt: skip
-    return lines, record
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -139,7 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("build/sizing"))
     parser.add_argument("--preset", action="append", default=None, help="preset id (repeatable)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel replays")
+    parser.add_argument("--render", type=Path, default=None, help="re-render a sizing.json")
     args = parser.parse_args(argv)
+    if args.render is not None:
+        return _render_stored(args.render, args.out)
     if not (args.corpus / "manifest.json").is_file():
         print(f"sizing: no corpus at {args.corpus} (run `make corpus`)", file=sys.stderr)
         return 2
@@ -167,6 +203,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "sizing.md").write_text("\n".join(lines) + "\n")
     (args.out / "sizing.json").write_text(json.dumps(records, indent=1) + "\n")
+    return 0
+
+
+def _render_stored(stored: Path, out: Path) -> int:
+    """Markdown from a stored sizing.json (presets looked up by id in the current script)."""
+    script = load_demo_script()
+    lines = ["# Sizing: presets replayed with dynamo.replay at every pool split", ""]
+    for record in json.loads(stored.read_text()):
+        preset = script.preset(str(record["preset"]))
+        if preset is None:
+            print(f"sizing: preset {record['preset']!r} is not in the demo script", file=sys.stderr)
+            return 2
+        need, results = from_record(record)
+        lines += render(record["env"], preset, script, need, results)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sizing.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
     return 0
 
 

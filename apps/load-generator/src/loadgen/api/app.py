@@ -11,7 +11,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 
 from demo_common.corpus import Corpus, load_corpus
 from loadgen.api.guard import PresenterGuard
@@ -26,6 +25,7 @@ from loadgen.api.routes import (
     status,
     workload,
 )
+from loadgen.api.ui_files import UiFiles
 from loadgen.clock import Clock
 from loadgen.engine.ports import RequestSender
 from loadgen.runtime import open_runtime
@@ -117,7 +117,7 @@ def create_app(
     ):
         app.include_router(module.router)
     if (settings.ui_dir / "index.html").is_file():
-        app.mount("/", StaticFiles(directory=settings.ui_dir, html=True), name="ui")
+        app.mount("/", UiFiles(directory=settings.ui_dir, html=True), name="ui")
     else:
         log.info("no UI build at %s; serving the API only", settings.ui_dir)
     return app

@@ -1,0 +1,42 @@
+// Names for the API's shapes: aliases into the types generated from the app's OpenAPI schema.
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
+
+/** The workloads of the load (the keys of the mix). */
+export type Workload = keyof Schemas["Mix"];
+/** The schema types `workloads` as a string-keyed map; the server always sends all three. */
+export type LiveSnapshot = Omit<Schemas["LiveSnapshot"], "workloads"> & {
+  workloads: Record<Workload, Schemas["WorkloadWindow"]>;
+};
+export type WorkloadWindow = Schemas["WorkloadWindow"];
+export type TurnWindow = Schemas["TurnWindow"];
+export type Percentiles = Schemas["Percentiles"];
+export type StatusResponse = Schemas["StatusResponse"];
+export type LoadConfig = Schemas["LoadConfig"];
+export type LoadConfigUpdate = Schemas["LoadConfigUpdate"];
+export type ConfigResponse = Schemas["ConfigResponse"];
+export type PresetList = Schemas["PresetList"];
+export type Preset = Schemas["Preset"];
+export type Slo = Schemas["Slo"];
+export type StateResponse = Schemas["StateResponse"];
+export type ConversationSummary = Schemas["ConversationSummary"];
+export type Conversation = Schemas["Conversation"];
+export type TurnView = Schemas["TurnView"];
+export type FollowupView = Schemas["FollowupView"];
+
+export const WORKLOADS: readonly Workload[] = ["chat", "summarization", "reasoning"];
+export const POOLS = ["prefill", "decode"] as const;
+export type Pool = (typeof POOLS)[number];
+
+/** The maps keyed by pool are string-keyed in the schema; the server fills both pools. */
+export type PoolState = Schemas["PoolView"];
+export type PoolsState = Omit<Schemas["PoolsState"], "pools"> & { pools: Record<Pool, PoolState> };
+export type KedaPool = Schemas["KedaPoolView"];
+export type ScenarioMode = Schemas["ScenarioState"]["mode"];
+export type ScenarioPhase = Schemas["PhaseView"];
+export type TimelineEvent = Schemas["TimelineEvent"];
+export type ScenarioState = Omit<Schemas["ScenarioState"], "scaling" | "keda"> & {
+  scaling: Partial<Record<Pool, string>>;
+  keda: Omit<Schemas["KedaView"], "pools"> & { pools: Partial<Record<Pool, KedaPool>> };
+};

@@ -1,0 +1,143 @@
+// Unit tests of the pure helpers: SLO verdicts, formatting, chart tables, markers, tiles, routes.
+import { describe, expect, it } from "vitest";
+import type { LiveSnapshot, PoolsState, TurnWindow, WorkloadWindow } from "../api/types";
+import { detailText } from "../api/client";
+import { appendSample, type Sample } from "../hooks/useLive";
+import { tilesOf } from "../components/PoolTiles";
+import { route } from "../App";
+import { clock, ms, percent } from "./format";
+import { sloLevel } from "./slo";
+import { chatTurnTable, latencyTable, pooledMean, scaleMarkers, usageHitRatio } from "./series";
+
+const pct = (p50: number | null, p95: number | null, count = 10, mean: number | null = p50) => ({
+  count,
+  mean,
+  p50,
+  p90: p95,
+  p95,
+  p99: p95,
+  max: p95,
+});
+
+function turn(input: number, cached: number, ttftMean: number | null, count: number): TurnWindow {
+  return {
+    ok: count,
+    errors: 0,
+    input_tokens: input,
+    cached_tokens: cached,
+    cache_hit_ratio: input ? cached / input : null,
+    ttft_ms: pct(ttftMean, ttftMean, count, ttftMean),
+    itl_ms: pct(5, 9, count),
+  };
+}
+
+function window(ttftP95: number | null): WorkloadWindow {
+  return {
+    target_rps: 1, offered_rps: 1, achieved_rps: 1, completed_rps: 1, output_tokens_per_s: 100,
+    in_flight: 1, active: 1, queued: 0, arrivals: 1, dispatched: 1, ok: 1, errors: 0, dropped: 0,
+    reasons: {}, input_tokens: 10, output_tokens: 10, cached_tokens: 0, cache_hit_ratio: null,
+    ttft_ms: pct(ttftP95 === null ? null : ttftP95 / 2, ttftP95), ttst_ms: pct(1, 2), itl_ms: pct(1, 2),
+    e2e_ms: pct(1, 2), lag_ms: pct(1, 2),
+    slo: { ttft_p95_ms: 600, itl_p95_ms: 60, ttft_met: true, itl_met: true },
+  };
+}
+
+function snap(at: string, ttftP95: number | null = 100): LiveSnapshot {
+  return {
+    at,
+    state: "running",
+    window_s: 30,
+    workloads: { chat: window(ttftP95), summarization: window(null), reasoning: window(50) },
+    chat_turns: { "1": turn(1000, 0, 300, 4), "2": turn(2000, 1500, 100, 3), "5+": turn(4000, 3900, 60, 1) },
+    client: { event_loop_lag_ms: 1, dispatch_lag_p99_ms: null, saturated: false },
+  };
+}
+
+describe("sloLevel", () => {
+  it("is ok below 80 % of the limit, near up to it, over beyond it", () => {
+    expect(sloLevel(400, 600)).toBe("ok");
+    expect(sloLevel(480, 600)).toBe("ok");
+    expect(sloLevel(481, 600)).toBe("near");
+    expect(sloLevel(600, 600)).toBe("near");
+    expect(sloLevel(601, 600)).toBe("over");
+    expect(sloLevel(null, 600)).toBe("none");
+  });
+});
+
+describe("format", () => {
+  it("shows units and switches ms to s", () => {
+    expect(ms(12.34)).toBe("12.3 ms");
+    expect(ms(250)).toBe("250 ms");
+    expect(ms(3000)).toBe("3.00 s");
+    expect(ms(null)).toBe("–");
+    expect(percent(0.783)).toBe("78 %");
+    expect(clock(75.4)).toBe("1:15");
+  });
+});
+
+describe("series", () => {
+  const history: Sample[] = [];
+  let h = history;
+  h = appendSample(h, snap("2026-11-30T00:00:00Z", 100));
+  h = appendSample(h, snap("2026-11-30T00:00:01Z", null));
+
+  it("appends in time order and ignores a replayed snapshot", () => {
+    expect(appendSample(h, snap("2026-11-30T00:00:01Z"))).toBe(h);
+    expect(h.map((s) => s.t_s)).toEqual([Date.parse("2026-11-30T00:00:00Z") / 1000, Date.parse("2026-11-30T00:00:01Z") / 1000]);
+    const capped = appendSample(h, snap("2026-11-30T00:00:02Z"), 2);
+    expect(capped).toHaveLength(2);
+    expect(capped[1]?.snap.at).toBe("2026-11-30T00:00:02Z");
+  });
+
+  it("aligns p50/p95 columns per workload, with gaps as null", () => {
+    const t = latencyTable(h, "ttft_ms");
+    expect(t.columns).toHaveLength(6);
+    expect(t.columns[1]).toEqual([100, null]); // chat p95
+    expect(t.columns[5]).toEqual([50, 50]); // reasoning p95
+  });
+
+  it("pools turns 2+ into an exact mean and a usage hit ratio", () => {
+    const s = snap("2026-11-30T00:00:00Z");
+    expect(pooledMean([s.chat_turns["2"]!, s.chat_turns["5+"]!], "ttft_ms")).toBeCloseTo((3 * 100 + 60) / 4);
+    expect(usageHitRatio(s.chat_turns)).toBeCloseTo((1500 + 3900) / 6000);
+    expect(chatTurnTable(h).columns[0]).toEqual([300, 300]);
+    expect(usageHitRatio({})).toBeNull();
+  });
+
+  it("turns scale events of the timeline into markers", () => {
+    const markers = scaleMarkers([
+      { t_s: 1, wall_time: "2026-11-30T00:00:05Z", kind: "scale", source: "script", pool: "decode", from_replicas: 1, to_replicas: 2, phase: null, message: "" },
+      { t_s: 2, wall_time: "2026-11-30T00:00:06Z", kind: "phase", source: "script", pool: null, from_replicas: null, to_replicas: null, phase: "x", message: "" },
+    ]);
+    expect(markers).toEqual([{ t_s: Date.parse("2026-11-30T00:00:05Z") / 1000, label: "decode 1→2" }]);
+  });
+});
+
+describe("tilesOf", () => {
+  it("lays out ready, starting and free GPUs of the budget", () => {
+    const state: PoolsState = {
+      budget_gpus: 8,
+      free_gpus: 2,
+      pools: {
+        prefill: { desired: 3, ready: 2, starting: 1, min: 1, max: 5 },
+        decode: { desired: 3, ready: 3, starting: 0, min: 1, max: 6 },
+      },
+    };
+    const tiles = tilesOf(state);
+    expect(tiles).toHaveLength(8);
+    expect(tiles.filter((t) => t.state === "starting")).toEqual([{ pool: "prefill", state: "starting" }]);
+    expect(tiles.filter((t) => t.state === "free")).toHaveLength(2);
+  });
+});
+
+describe("route and errors", () => {
+  it("maps paths to views", () => {
+    expect(route("/audience/")).toBe("/audience");
+    expect(route("/conversations")).toBe("/conversations");
+    expect(route("/anything")).toBe("/");
+  });
+  it("reads FastAPI's detail, naming the field of a validation error", () => {
+    expect(detailText({ detail: "nope" })).toBe("nope");
+    expect(detailText({ detail: [{ loc: ["body", "rps"], msg: "too big" }] })).toBe("rps: too big");
+  });
+});
