@@ -965,6 +965,8 @@ export interface components {
                 [key: string]: number;
             };
             slo: components["schemas"]["SloCheck"];
+            /** Stopped */
+            stopped: number;
             /** Target Rps */
             target_rps: number;
             ttft_ms: components["schemas"]["Percentiles"];

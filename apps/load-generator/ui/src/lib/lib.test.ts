@@ -35,6 +35,7 @@ function window(ttftP95: number | null): WorkloadWindow {
   return {
     target_rps: 1, offered_rps: 1, achieved_rps: 1, completed_rps: 1, output_tokens_per_s: 100,
     in_flight: 1, active: 1, queued: 0, arrivals: 1, dispatched: 1, ok: 1, errors: 0, dropped: 0,
+    stopped: 0,
     reasons: {}, input_tokens: 10, output_tokens: 10, cached_tokens: 0, cache_hit_ratio: null,
     ttft_ms: pct(ttftP95 === null ? null : ttftP95 / 2, ttftP95), ttst_ms: pct(1, 2), itl_ms: pct(1, 2),
     e2e_ms: pct(1, 2), lag_ms: pct(1, 2),
