@@ -31,7 +31,7 @@ def test_a_request_meets_its_slos_only_within_both_thresholds() -> None:
 def _raw(gpus: int, good: int, bad: int, cut: int = 0) -> RawRun:
     samples = [_sample(1 + i, 0.2, 0.02) for i in range(good)]
     samples += [_sample(1 + i, 2.0, 0.02) for i in range(bad)]
-    samples += [_sample(50, 0.2, 0.02, ok=False, reason="cancelled") for _ in range(cut)]
+    samples += [_sample(50, 0.2, 0.02, ok=False, reason="stopped") for _ in range(cut)]
     pools = [PoolSample(t, {"prefill": 0, "decode": gpus}, {"decode": gpus}, {}) for t in (0, 100)]
     timeline = [{"kind": "phase", "t_s": 0.0, "phase": "baseline", "message": "Baseline: x"}]
     return RawRun(speed=1, env="prod", script="s", started_at="t", timeline=timeline,

@@ -66,12 +66,14 @@ def phase_numbers(raw: RawRun, span: PhaseSpan) -> dict[str, Any]:
     }
 
 
-CUT_AT_STOP = "cancelled"  # in-flight when the run stopped: neither a success nor a miss
+# In flight when the run stopped ("stopped"; "cancelled" in records from before that status):
+# neither a success nor a miss.
+CUT_AT_STOP = ("stopped", "cancelled")
 
 
 def layout_numbers(raw: RawRun) -> dict[str, Any]:
-    cut = sum(1 for s in raw.samples if s.reason == CUT_AT_STOP)
-    raw = dataclasses.replace(raw, samples=[s for s in raw.samples if s.reason != CUT_AT_STOP])
+    cut = sum(1 for s in raw.samples if s.reason in CUT_AT_STOP)
+    raw = dataclasses.replace(raw, samples=[s for s in raw.samples if s.reason not in CUT_AT_STOP])
     end_s = max([s.t_s for s in raw.samples] + [p.t_s for p in raw.pools] + [0.0])
     spans = first_cycle(phase_spans(raw.timeline, end_s))
     phases = [phase_numbers(raw, s) for s in spans]
