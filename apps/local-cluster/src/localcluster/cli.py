@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -65,9 +65,27 @@ def write_ready_file(path: Path, cluster: LocalCluster) -> None:
     partial.replace(path)
 
 
+async def stop_when_orphaned(
+    stop: asyncio.Event,
+    parent_pid: int,
+    getppid: Callable[[], int] = os.getppid,
+    interval_s: float = 1.0,
+) -> None:
+    """Set `stop` once the process that started us is gone (we were re-parented): a supervisor
+    killed with SIGKILL (`loadgen demo`) must not leave the stack running."""
+    while not stop.is_set():
+        if getppid() != parent_pid:
+            print("localcluster: the supervising process is gone; stopping", flush=True)
+            stop.set()
+            return
+        await asyncio.sleep(interval_s)
+
+
 async def _run(settings: LocalClusterSettings, ready_file: Path | None) -> None:
     stop = install_shutdown_signals()
-    async with LocalCluster(settings) as cluster:
+    async with LocalCluster(settings) as cluster, asyncio.TaskGroup() as tg:
+        # With --ready-file a supervisor started us: follow it if it dies.
+        watcher = tg.create_task(stop_when_orphaned(stop, os.getppid())) if ready_file else None
         print(
             f"local stack up (ENV={settings.env}, {settings.serving}, speed {settings.speed:g}):\n"
             f"  Dynamo frontend (OpenAI API)  {cluster.frontend_url}/v1/chat/completions\n"
@@ -81,6 +99,8 @@ async def _run(settings: LocalClusterSettings, ready_file: Path | None) -> None:
         if ready_file is not None:
             write_ready_file(ready_file, cluster)
         await stop.wait()
+        if watcher is not None:
+            watcher.cancel()
         print("stopping the local stack ...", flush=True)
 
 

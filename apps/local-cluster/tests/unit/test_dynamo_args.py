@@ -50,3 +50,14 @@ def test_readiness_delay_is_the_profiles_worker_start_at_the_speed(
         LocalClusterSettings(env="dev", speed=speed, workdir=tmp_path, readiness_delay_s=2.0)
     )
     assert override.readiness_delay_s == 2.0
+
+
+async def test_a_supervised_stack_stops_when_its_supervisor_is_gone() -> None:
+    import asyncio
+
+    from localcluster.cli import stop_when_orphaned
+
+    parents = iter([100, 100, 1])  # re-parented to init: the supervisor died
+    stop = asyncio.Event()
+    await asyncio.wait_for(stop_when_orphaned(stop, 100, lambda: next(parents), 0), timeout=10)
+    assert stop.is_set()
