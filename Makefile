@@ -43,9 +43,13 @@ fmt: install ## Apply ruff's fixes and formatting
 
 .PHONY: test
 test: install tools system-deps ## Run every test: unit, contract, integration (real Dynamo + Prometheus), static deploy checks
-	@# pytest exits 5 when a filter selects no test: say so instead of failing.
-	$(RUN) pytest -q -ra $(PYTEST_ARGS); rc=$$?; \
-	  if [ $$rc -eq 5 ]; then echo "make test: no tests selected"; exit 0; fi; exit $$rc
+	@# pytest exits 5 when a filter selects no test: say so instead of failing. The browser
+	@# tests run in a process of their own: Playwright's sync API keeps an asyncio loop running
+	@# while its session fixtures live, and the asyncio tests cannot share a process with it.
+	$(RUN) pytest -q -ra -m "not browser" $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: no tests selected"; elif [ $$rc -ne 0 ]; then exit $$rc; fi
+	$(RUN) pytest -q -ra -m browser $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: no browser tests selected"; exit 0; fi; exit $$rc
 
 .PHONY: test-unit
 test-unit: install ## Unit tests only (no processes, no sockets)

@@ -58,9 +58,3 @@ def _local_stack_in_its_initial_layout(request: pytest.FixtureRequest) -> None:
     initial layout: no test sees another's scaling or killed workers."""
     if "local_stack" in request.fixturenames:
         restore_initial_layout(request.getfixturevalue("local_stack"))
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests run last: Playwright's sync API keeps an asyncio loop running in the main
-    thread while its session fixtures live, and no asyncio test can run after that."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
