@@ -11,6 +11,7 @@ from demo_bench.compare.analysis import layout_numbers, meets_slos, ratios
 from demo_bench.compare.cli import main
 from demo_bench.rehearsal.analysis import PoolSample, Sample
 from demo_bench.rehearsal.run import RawRun
+from demo_testing.doubles import write_tiny_corpus
 
 SLO = (0.6, 0.06)
 
@@ -52,9 +53,12 @@ def test_goodput_per_gpu_and_the_ratio_to_aggregated() -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(900)
 def test_a_short_comparison_produces_every_layouts_numbers(tmp_path: Path) -> None:
     out = tmp_path / "report"
-    assert main(["--out", str(out), "--quick", "--speed", "10", "--work", str(tmp_path / "w")]) == 0
+    corpus = write_tiny_corpus(tmp_path / "corpus")  # a fresh clone has no build/corpus
+    argv = ["--out", str(out), "--quick", "--speed", "10", "--work", str(tmp_path / "w")]
+    assert main([*argv, "--corpus", str(corpus)]) == 0
     report = json.loads((out / "comparison.json").read_text())
     assert list(report["layouts"]) == ["aggregated", "static", "controller", "keda"]
     for name, numbers in report["layouts"].items():
