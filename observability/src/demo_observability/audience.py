@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from grafana_foundation_sdk.builders import dashboard as dash_b
 from grafana_foundation_sdk.builders import stat as stat_b
 from grafana_foundation_sdk.builders import timeseries as ts_b
 from grafana_foundation_sdk.models import common
-from grafana_foundation_sdk.models import dashboard as dash
 
 from demo_observability import rules as r
 from demo_observability.panels import (
@@ -16,8 +14,7 @@ from demo_observability.panels import (
     Grid,
     Q,
     annotation,
-    as_json,
-    datasource_variable,
+    assemble,
     stat,
     timeseries,
 )
@@ -194,22 +191,16 @@ def build() -> dict[str, Any]:
             unit="short",
         ),
     ]
-    board = (
-        dash_b.Dashboard("GTC demo: disaggregated inference")
-        .uid(UID)
-        .description("Audience screen: latency against SLOs, pools, KV cache, phases.")
-        .tags(["gtc-demo", "audience"])
-        .refresh("5s")
-        .time("now-15m", "now")
-        .timezone("browser")
-        .tooltip(dash.DashboardCursorSync.CROSSHAIR)
-        .with_variable(datasource_variable())
+    return assemble(
+        "GTC demo: disaggregated inference",
+        UID,
+        "Audience screen: latency against SLOs, pools, KV cache, phases.",
+        ["gtc-demo", "audience"],
+        refresh="5s",
+        window="now-15m",
+        panels=panels,
+        annotations=event_annotations(),
     )
-    for panel_id, panel in enumerate(panels, start=1):
-        board = board.with_panel(panel.id(panel_id))
-    out = as_json(board.build())
-    out["annotations"] = {"list": event_annotations()}
-    return out
 
 
 def new_events(counter: str, by: str, window: str = "30s") -> str:

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from grafana_foundation_sdk.builders import dashboard as dash_b
-from grafana_foundation_sdk.models import dashboard as dash
-
 from demo_observability import rules as r
 from demo_observability.audience import event_annotations
 from demo_observability.panels import (
     SPEED_NOTE,
     Grid,
     Q,
-    as_json,
-    datasource_variable,
+    assemble,
     timeseries,
 )
 
@@ -204,19 +200,13 @@ def build() -> dict[str, Any]:
             unit="Bps",
         ),
     ]
-    board = (
-        dash_b.Dashboard("GTC demo: operator")
-        .uid(UID)
-        .description("For the team: workers, router, TTFT split, load-generator health.")
-        .tags(["gtc-demo", "operator"])
-        .refresh("10s")
-        .time("now-30m", "now")
-        .timezone("browser")
-        .tooltip(dash.DashboardCursorSync.CROSSHAIR)
-        .with_variable(datasource_variable())
+    return assemble(
+        "GTC demo: operator",
+        UID,
+        "For the team: workers, router, TTFT split, load-generator health.",
+        ["gtc-demo", "operator"],
+        refresh="10s",
+        window="now-30m",
+        panels=panels,
+        annotations=event_annotations(),
     )
-    for panel_id, panel in enumerate(panels, start=1):
-        board = board.with_panel(panel.id(panel_id))
-    out = as_json(board.build())
-    out["annotations"] = {"list": event_annotations()}
-    return out

@@ -191,3 +191,33 @@ def annotation(name: str, expr: str, color: str, title: str, tags: list[str]) ->
 
 def datasource_variable() -> dash_b.DatasourceVariable:
     return dash_b.DatasourceVariable("datasource").label("Prometheus").type("prometheus")
+
+
+def assemble(
+    title: str,
+    uid: str,
+    description: str,
+    tags: list[str],
+    *,
+    refresh: str,
+    window: str,
+    panels: list[Any],
+    annotations: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A dashboard's JSON: its panels numbered in order, the datasource variable, annotations."""
+    board = (
+        dash_b.Dashboard(title)
+        .uid(uid)
+        .description(description)
+        .tags(tags)
+        .refresh(refresh)
+        .time(window, "now")
+        .timezone("browser")
+        .tooltip(dash.DashboardCursorSync.CROSSHAIR)
+        .with_variable(datasource_variable())
+    )
+    for panel_id, panel in enumerate(panels, start=1):
+        board = board.with_panel(panel.id(panel_id))
+    out = as_json(board.build())
+    out["annotations"] = {"list": annotations}
+    return out
