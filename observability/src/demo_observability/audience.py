@@ -27,23 +27,17 @@ GREEN, AMBER, RED = "green", "#EAB839", "red"
 # scaling adapters (DGDSA) in the cluster and from the pool supervisor locally.
 POOL_SOURCE = (
     "desired/ready from the scenario controller (cluster: the DynamoGraphDeploymentScalingAdapter "
-    "spec and ready pods; local: the pool supervisor); registered = workers the Dynamo router "
-    "currently routes to."
+    "spec and ready pods; local: the pool supervisor)."
 )
 
 
 def _pool_stat(pool: str, grid: Grid) -> stat_b.Panel:
-    worker_type = pool
     return stat(
         f"{pool.capitalize()} pool",
         f"{pool.capitalize()} workers. {POOL_SOURCE}",
         [
             Q(f'sum(loadgen_pool_replicas{{pool="{pool}", state="desired"}})', "desired"),
             Q(f'sum(loadgen_pool_replicas{{pool="{pool}", state="ready"}})', "ready"),
-            Q(
-                f'sum(dynamo_component_router_worker_registered{{worker_type="{worker_type}"}})',
-                "registered",
-            ),
         ],
         grid,
         unit="none",
@@ -166,10 +160,6 @@ def build() -> dict[str, Any]:
             [
                 Q('sum by (pool) (loadgen_pool_replicas{state="desired"})', "{{pool}} desired"),
                 Q('sum by (pool) (loadgen_pool_replicas{state="ready"})', "{{pool}} ready"),
-                Q(
-                    "sum by (worker_type) (dynamo_component_router_worker_registered)",
-                    "{{worker_type}} registered",
-                ),
             ],
             Grid(0, bottom, 8, 7),
             unit="none",

@@ -83,7 +83,10 @@ def build() -> dict[str, Any]:
         ),
         timeseries(
             "Router queue and registered workers",
-            "Requests waiting in the router per worker type; workers registered with it.",
+            "Requests waiting in the router per worker type; workers registered with it. The "
+            "registered gauge can keep a removed prefill worker's series when the pool empties "
+            "and refills within about a second (ai-dynamo 1.6.1): the audience board takes pool "
+            "sizes from the scaling adapters instead.",
             [
                 Q(
                     "sum by (worker_type) (dynamo_frontend_router_queue_pending_requests)",

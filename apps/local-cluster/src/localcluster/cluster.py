@@ -183,7 +183,7 @@ class LocalCluster:
                 pool,
                 launcher=self._worker_process,
                 probe=self._worker_ready,
-                allocate_port=lambda: free_port(s.host),
+                allocate_port=self._unpromised_port,
                 readiness_delay_ns=delay_ns,
                 drain_timeout_s=s.drain_timeout_s,
                 crash_backoff_ns=(int(s.scaled(1.0) * 1e9), int(s.scaled(60.0) * 1e9)),
@@ -241,6 +241,14 @@ class LocalCluster:
                 return resp.status == 200 and body.get("status") == "ready"
         except (aiohttp.ClientError, TimeoutError, ValueError):
             return False
+
+    def _unpromised_port(self) -> int:
+        """A free port no worker holds: a pending worker binds its port only when it launches,
+        after the readiness delay, so "free right now" alone could hand it out twice."""
+        s = self.settings
+        promised = {w.system_port for w in self.node.workers()}
+        promised |= {s.frontend_port, s.prometheus_port, s.control_port}
+        return free_port(s.host, exclude=promised)
 
     def _scrape_targets(self) -> list[tuple[str, str, str]]:
         return [

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from demo_testing.stack import restore_initial_layout, router_workers, stack_settings
+from demo_testing.stack import restore_initial_layout, serving_workers, stack_settings
 from demo_testing.streams import LongStream
 from localcluster.background import BackgroundCluster
 from localcluster.cluster import LocalCluster
@@ -77,12 +77,12 @@ def test_a_new_worker_waits_the_modelled_readiness_delay(stack: LocalCluster) ->
     launched_s = time.monotonic() - asked
     # Observed after the launch, which is scheduled `expected_s` after the request.
     assert expected_s <= launched_s <= expected_s + LAUNCH_SLACK_S
-    wait_until(lambda: router_workers(stack.frontend_url).get("decode") == 2, 60, "decode=2")
+    wait_until(lambda: serving_workers(stack.frontend_url).get("decode") == 2, 60, "decode=2")
 
 
 def test_scale_in_drains_the_streams_in_flight(stack: LocalCluster) -> None:
     scale(stack, "decode", 2)
-    wait_until(lambda: router_workers(stack.frontend_url).get("decode") == 2, 90, "decode=2")
+    wait_until(lambda: serving_workers(stack.frontend_url).get("decode") == 2, 90, "decode=2")
     streams = [
         LongStream(stack.frontend_url, stack.model_name, STREAM_TOKENS).start() for _ in range(6)
     ]

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from demo_testing.stack import serving_workers
 from localcluster.cluster import LocalCluster
 
 pytestmark = pytest.mark.integration
@@ -54,17 +55,6 @@ def stream_chat(cluster: LocalCluster, content: str, max_tokens: int = 8) -> dic
     return {"ttft_s": ttft_s, "events": events, "usage": usage}
 
 
-def registered_workers(cluster: LocalCluster) -> dict[str, int]:
-    """Workers the frontend's router has registered, per worker_type (its own metric)."""
-    text = httpx.get(f"{cluster.frontend_url}/metrics", timeout=5).text
-    counts: dict[str, int] = {}
-    for line in text.splitlines():
-        if line.startswith("dynamo_component_router_worker_registered{"):
-            worker_type = line.split('worker_type="', 1)[1].split('"', 1)[0]
-            counts[worker_type] = counts.get(worker_type, 0) + int(float(line.rsplit(" ", 1)[1]))
-    return counts
-
-
 def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> float:
     """Poll until `condition` holds; returns the seconds it took."""
     start = time.monotonic()
@@ -102,24 +92,28 @@ def test_streams_and_reuses_kv_cache_on_a_repeated_prompt(local_stack: LocalClus
     assert min(r["ttft_s"] for r in repeats) < first["ttft_s"]
 
 
-def test_router_registers_both_pools(local_stack: LocalCluster) -> None:
-    assert registered_workers(local_stack) == {"prefill": 1, "decode": 1}
+def test_frontend_routes_to_both_pools(local_stack: LocalCluster) -> None:
+    assert serving_workers(local_stack.frontend_url) == {"prefill": 1, "decode": 1}
     status = pools(local_stack)
     assert status["pools"]["prefill"]["ready"] == 1
     assert status["pools"]["decode"]["ready"] == 1
     assert status["gpu_slots"] == {"total": 3, "used": 2, "free": 1}
 
 
-def test_scale_out_and_in_is_seen_by_the_router(local_stack: LocalCluster) -> None:
+def test_scale_out_and_in_is_seen_by_the_frontend(local_stack: LocalCluster) -> None:
     assert scale(local_stack, "decode", 2).status_code == 200
     # Scheduled at once: the GPU slot is taken while the worker "loads weights".
     assert pools(local_stack)["gpu_slots"]["used"] == 3
     # The readiness delay itself is measured, bounded on both sides, in test_draining.py.
-    wait_for(lambda: registered_workers(local_stack).get("decode") == 2, 30, "decode=2 registered")
+    wait_for(
+        lambda: serving_workers(local_stack.frontend_url).get("decode") == 2,
+        30,
+        "decode=2 registered",
+    )
     wait_for(lambda: pools(local_stack)["pools"]["decode"]["ready"] == 2, 5, "decode ready=2")
 
     assert scale(local_stack, "decode", 1).status_code == 200
-    wait_for(lambda: registered_workers(local_stack).get("decode") == 1, 15, "decode=1")
+    wait_for(lambda: serving_workers(local_stack.frontend_url).get("decode") == 1, 15, "decode=1")
     wait_for(lambda: pools(local_stack)["gpu_slots"]["used"] == 2, 15, "slot freed after drain")
     stream_chat(local_stack, "Still serving after scale-in?")
 
@@ -141,7 +135,9 @@ def test_a_killed_worker_is_replaced(local_stack: LocalCluster) -> None:
     )
     wait_for(lambda: pools(local_stack)["pools"]["prefill"]["ready"] == 1, 30, "replacement ready")
     wait_for(
-        lambda: registered_workers(local_stack).get("prefill") == 1, 30, "router sees prefill=1"
+        lambda: serving_workers(local_stack.frontend_url).get("prefill") == 1,
+        30,
+        "router sees prefill=1",
     )
     stream_chat(local_stack, LONG_PROMPT[:2000] + " after the crash")
 
@@ -155,7 +151,16 @@ def test_prometheus_scrapes_every_target(local_stack: LocalCluster) -> None:
             t["health"] == "up" for t in targets
         )
 
-    wait_for(all_up, 20, "all Prometheus targets up")
+    try:
+        wait_for(all_up, 20, "all Prometheus targets up")
+    except AssertionError:
+        data = httpx.get(f"{local_stack.prometheus_url}/api/v1/targets", timeout=5).json()
+        down = [
+            (t["labels"], t["lastError"])
+            for t in data["data"]["activeTargets"]
+            if t["health"] != "up"
+        ]
+        raise AssertionError(f"targets not up after 20 s: {down}") from None
     query = httpx.get(
         f"{local_stack.prometheus_url}/api/v1/query",
         params={"query": 'sum(localcluster_pool_replicas{state="ready"})'},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import socket
+from collections.abc import Collection
 
 # Dynamo 1.6.1 parses DYN_SYSTEM_PORT as an i16, so every port we hand out stays below 32768.
 PORT_RANGE = (20000, 32767)
@@ -13,10 +14,18 @@ class NoFreePortError(RuntimeError):
     """No port in PORT_RANGE could be bound."""
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port in PORT_RANGE that is free right now (random, so parallel callers rarely collide)."""
+# Its own source of randomness: a test framework that seeds the `random` module (hypothesis
+# does) would otherwise replay the same ports to every caller.
+_RANDOM = random.SystemRandom()
+
+
+def free_port(host: str = "127.0.0.1", exclude: Collection[int] = ()) -> int:
+    """A port in PORT_RANGE that is free right now (random, so parallel callers rarely collide),
+    other than `exclude`: ports promised to processes that have not bound them yet."""
     for _ in range(200):
-        port = random.randint(*PORT_RANGE)
+        port = _RANDOM.randint(*PORT_RANGE)
+        if port in exclude:
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind((host, port))
