@@ -95,3 +95,15 @@ def test_live_window_forgets_old_bins_and_reports_span() -> None:
     early.restart(0)
     _, span_early = early.tally(now_ns=2 * S)
     assert span_early == pytest.approx(2.0)
+
+
+def test_add_many_equals_add_one_by_one() -> None:
+    pairs = [(0.0, 1), (3e-8, 2), (0.021, 1), (0.5, 4), (12.0, 0), (0.021, 3)]
+    one, many = LogHistogram(), LogHistogram()
+    for value, weight in pairs:
+        one.add(value * 1e-3, weight)
+    many.add_many(pairs, 1e-3)
+    assert (many.count, many.total) == (one.count, one.total)
+    assert [many.quantile(q) for q in (0, 0.3, 0.5, 0.9, 1)] == [
+        one.quantile(q) for q in (0, 0.3, 0.5, 0.9, 1)
+    ]

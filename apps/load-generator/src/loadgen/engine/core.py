@@ -321,7 +321,7 @@ class Engine:
     def _publish(self) -> None:
         self._hub.publish(self.snapshot())
         for sink in self._sinks:
-            sink.flush()
+            sink.flush(wait=False)
 
     def snapshot(self) -> LiveSnapshot:
         """The live window now (also refreshes the achieved-rate and health gauges)."""

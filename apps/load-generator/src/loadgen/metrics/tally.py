@@ -56,9 +56,7 @@ class WorkloadTally:
             self.errors += 1
             self.reasons[record.reason] += 1
         for metric in LATENCIES:
-            hist = self.latency[metric.key]
-            for value_ns, weight in metric.read_ns(record):
-                hist.add(value_ns * NS, weight)
+            self.latency[metric.key].add_many(metric.read_ns(record), NS)
         for kind, read in TOKEN_KINDS:
             self.tokens[kind] += read(record) or 0
 
