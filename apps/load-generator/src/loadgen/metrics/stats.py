@@ -53,6 +53,18 @@ class LogHistogram:
         self.count += other.count
         self.total += other.total
 
+    def subtract(self, other: LogHistogram) -> None:
+        """Undo `merge(other)` (the live window drops its oldest second this way)."""
+        counts = self._counts
+        for index, n in other._counts.items():
+            left = counts[index] - n
+            if left:
+                counts[index] = left
+            else:
+                del counts[index]
+        self.count -= other.count
+        self.total = self.total - other.total if self.count else 0.0
+
     @classmethod
     def merged(cls, parts: Iterable[LogHistogram]) -> LogHistogram:
         result = cls()

@@ -73,6 +73,28 @@ class WorkloadTally:
         self.dispatched += other.dispatched
         self.reasons.update(other.reasons)
 
+    def subtract(self, other: WorkloadTally) -> None:
+        """Undo `merge(other)`."""
+        for key, hist in other.latency.items():
+            self.latency[key].subtract(hist)
+        for kind, count in other.tokens.items():
+            self.tokens[kind] -= count
+        self.ok -= other.ok
+        self.errors -= other.errors
+        self.dropped -= other.dropped
+        self.stopped -= other.stopped
+        self.arrivals -= other.arrivals
+        self.dispatched -= other.dispatched
+        self.reasons.subtract(other.reasons)
+        self.reasons = +self.reasons  # drop the reasons that fell to zero
+
+    def empty(self) -> bool:
+        return not (
+            self.ok or self.errors or self.dropped or self.stopped or self.arrivals
+            or self.dispatched or any(self.tokens.values())
+            or any(h.count for h in self.latency.values())
+        )  # fmt: skip
+
     def to_dict(self, seconds: float | None = None) -> dict[str, Any]:
         """Percentiles in ms, counts, and (given the span in seconds) rates."""
         input_tokens, cached_tokens = self.tokens["input"], self.tokens["cached"]
@@ -134,3 +156,14 @@ class Tally:
                 mine = self.turns[label] = WorkloadTally()
             mine.merge(tally)
         self.dispatch_lag.merge(other.dispatch_lag)
+
+    def subtract(self, other: Tally) -> None:
+        """Undo `merge(other)`; a chat turn left with nothing is dropped, as if never merged."""
+        for w in WORKLOADS:
+            self.workloads[w].subtract(other.workloads[w])
+        for label, tally in other.turns.items():
+            mine = self.turns[label]
+            mine.subtract(tally)
+            if mine.empty():
+                del self.turns[label]
+        self.dispatch_lag.subtract(other.dispatch_lag)
