@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from loadgen.clock import NS_PER_S
 from loadgen.metrics.snapshot import LiveSnapshot
-from loadgen.metrics.tally import Tally
+from loadgen.metrics.tally import Digest, Tally
 from loadgen.records import RequestRecord, Workload
 
 
@@ -59,8 +59,8 @@ class LiveWindow:
         if len(self._bins) <= 1:
             self._closed = Tally()  # exactly empty again (no float residue in the sums)
 
-    def add_record(self, record: RequestRecord, now_ns: int) -> None:
-        self._bin(now_ns).add_record(record)
+    def add_record(self, record: RequestRecord, now_ns: int, digest: Digest | None = None) -> None:
+        self._bin(now_ns).add_record(record, digest)
 
     def add_arrival(self, workload: Workload, dispatch_lag_ns: int, now_ns: int) -> None:
         self._bin(now_ns).add_arrival(workload, dispatch_lag_ns)
