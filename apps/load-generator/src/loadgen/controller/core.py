@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from loadgen.clock import Clock, s_to_ns
 from loadgen.controller.metrics import ControllerMetrics
@@ -38,6 +39,8 @@ from loadgen.errors import (
 from loadgen.scenario.load import LoadConfig
 from loadgen.scenario.models import DemoScript
 from loadgen.scenario.phases import Phase, PoolLayout, layout_at_phase_start, ordered_steps
+
+log = logging.getLogger(__name__)
 
 MIN_REPLICAS = 1
 
@@ -238,7 +241,12 @@ class ScenarioController:
     async def _play(self, index: int) -> None:
         phases = self.script.phases
         while True:
-            await self._play_phase(index)
+            try:
+                await self._play_phase(index)
+            except Exception as exc:  # task edge: one phase's bug must not freeze the booth
+                log.exception("phase %s failed", phases[index].id)
+                self.timeline.add("error", "script", f"{phases[index].name} failed: {exc!r}")
+                await self.clock.sleep_until(self.phase_start_ns + s_to_ns(phases[index].duration))
             index += 1
             if index == len(phases):
                 index = 0

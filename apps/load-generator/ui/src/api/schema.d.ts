@@ -1452,6 +1452,13 @@ export interface operations {
                     };
                 };
             };
+            /** @description the app's runtime has ended */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     metrics_metrics_get: {
