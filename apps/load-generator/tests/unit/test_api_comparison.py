@@ -67,9 +67,7 @@ def test_the_recorded_comparison_is_shown_with_where_and_when(
     assert plot.content[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_an_older_record_gets_its_attainment_from_the_phases(
-    tmp_path: Path, written: Path
-) -> None:
+def test_an_older_record_gets_its_attainment_from_the_phases(tmp_path: Path, written: Path) -> None:
     raw = json.loads((written / "comparison.json").read_text())
     for numbers in raw["layouts"].values():
         del numbers["slo_attainment"]
