@@ -2,7 +2,8 @@
 
 `make compare` writes `comparison.json` + `goodput.png` under benchmarks/records/<date>/compare/;
 the app shows the newest one it finds (or LOADGEN_COMPARISON_DIR), labelled with where and when
-it was measured. Read-only; 404 when none was recorded.
+it was measured. Read-only. "None recorded" is an answer (200, `recorded: false`), not a 404:
+the screens ask every few seconds, and a browser logs every 404 as a console error.
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ class Comparison(BaseModel):
     source: str
     plot: str | None = Field(description="URL of the plot; null when none was written")
     layouts: dict[str, LayoutResult]
+
+
+class LatestComparison(BaseModel):
+    recorded: bool
+    note: str = Field(description="why there is none (or none readable); empty when recorded")
+    comparison: Comparison | None
 
 
 def newest(folder: Path | None) -> Path | None:
@@ -100,15 +107,17 @@ def _summary(raw: dict[str, Any], where: Path) -> Comparison:
     )
 
 
-@router.get("", responses={404: {"description": "no comparison recorded"}})
-async def get_comparison(runtime: RuntimeDep) -> Comparison:
+@router.get("")
+async def get_comparison(runtime: RuntimeDep) -> LatestComparison:
     folder = newest(runtime.settings.comparison_dir)
     if folder is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no comparison recorded (make compare)")
+        return LatestComparison(recorded=False, note="no comparison recorded yet", comparison=None)
     try:
-        return _summary(json.loads((folder / "comparison.json").read_text()), folder)
-    except (OSError, ValueError, KeyError) as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"comparison unreadable: {exc}") from None
+        comparison = _summary(json.loads((folder / "comparison.json").read_text()), folder)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # any bad shape
+        note = f"comparison in {folder} unreadable: {exc!r}"
+        return LatestComparison(recorded=False, note=note, comparison=None)
+    return LatestComparison(recorded=True, note="", comparison=comparison)
 
 
 @router.get("/plot.png", response_class=FileResponse)
