@@ -38,7 +38,13 @@ from loadgen.errors import (
 )
 from loadgen.scenario.load import LoadConfig
 from loadgen.scenario.models import DemoScript
-from loadgen.scenario.phases import Phase, PoolLayout, layout_at_phase_start, ordered_steps
+from loadgen.scenario.phases import (
+    Phase,
+    PoolLayout,
+    Segment,
+    layout_at_phase_start,
+    ordered_steps,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +89,7 @@ class ScenarioController:
         self.cluster: ClusterState | None = None
         self.paused: bool | None = None
         self._issued: dict[PoolName, int] = {}  # desired replicas as last set by us
+        self.audience_choice: Segment = "live"  # the presenter's toggle of the audience screen
         self._last_error = ""
         self._lock = asyncio.Lock()
         self._tg: asyncio.TaskGroup | None = None
@@ -170,6 +177,13 @@ class ScenarioController:
                 self._save()
                 self.timeline.add("mode", "presenter", "stopped: arrivals ended, KEDA resumed")
             await self._set_paused(False)
+        return self.state()
+
+    def show_audience(self, show: Segment) -> ScenarioState:
+        """The presenter's toggle (any mode): `comparison` overrides the phases' `show`."""
+        if show != self.audience_choice:
+            self.audience_choice = show
+            self.timeline.add("mode", "presenter", f"audience screen: {show}")
         return self.state()
 
     async def scale_pool(self, pool: PoolName, replicas: int) -> ClusterState:
