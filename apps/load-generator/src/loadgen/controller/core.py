@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from loadgen.clock import Clock, s_to_ns
+from loadgen.clock import Clock, ns_to_s, s_to_ns
 from loadgen.controller.metrics import ControllerMetrics
 from loadgen.controller.ports import (
     POOL_NAMES,
@@ -80,6 +80,7 @@ class ScenarioController:
         self.cluster: ClusterState | None = None
         self.paused: bool | None = None
         self._issued: dict[PoolName, int] = {}  # desired replicas as last set by us
+        self._missing_since: dict[PoolName, int | None] = dict.fromkeys(POOL_NAMES)
         self._last_error = ""
         self._lock = asyncio.Lock()
         self._tg: asyncio.TaskGroup | None = None
@@ -111,6 +112,11 @@ class ScenarioController:
             except ConfigError as exc:
                 self.timeline.add("error", "controller", f"{exc}; starting in manual mode")
                 saved = SavedState(mode="manual")
+            try:  # the annotations outlive the app: a SIGKILLed run in auto mode leaves them set
+                left_paused = await self.scaler.autoscaling_paused()
+            except ScalerError as exc:
+                self.timeline.add("error", "controller", f"KEDA pause state unknown: {exc}")
+                left_paused = None
             mode: Mode = saved.mode if saved is not None else self._start_mode
             if mode == "auto" and self._playable():
                 index = 0
@@ -133,6 +139,10 @@ class ScenarioController:
             self._save()
             self.timeline.add("mode", "controller", f"{mode} mode at start; KEDA resumed")
             await self._set_paused(False)
+            if left_paused and self.paused is False:
+                self.timeline.add(
+                    "keda", "controller", "KEDA was left paused by a previous run; resumed"
+                )
 
     def _playable(self) -> bool:
         return bool(self.script.phases) and self.script.layout is not None
@@ -363,6 +373,7 @@ class ScenarioController:
     # ----- watching --------------------------------------------------------------------------
     async def poll(self) -> None:
         """Refresh pool sizes and the pause state; put KEDA back where the mode wants it."""
+        self._watch_autoscaler_metrics()
         try:
             await self._refresh()
             paused = await self.scaler.autoscaling_paused()
@@ -380,6 +391,32 @@ class ScenarioController:
             found = "paused" if paused else "running"
             self.timeline.add("keda", "controller", f"KEDA found {found} in {self.mode} mode")
             await self._set_paused(want)
+
+    def _watch_autoscaler_metrics(self) -> None:
+        """Say on the timeline when the autoscaler loses its metric (and holds) and gets it back."""
+        if self.autoscaler is None:
+            return
+        for pool, d in self.autoscaler.decisions().items():
+            since, known = d.metrics_missing_since_ns, self._missing_since[pool]
+            if since == known:
+                continue
+            self._missing_since[pool] = since
+            if self._metrics is not None:
+                self._metrics.metrics_missing(pool, since is not None)
+            if since is not None:
+                at = self.timeline.seconds(since)
+                self.timeline.add(
+                    "keda", "keda",
+                    f"{pool}: metrics unavailable since t={at:.0f} s, holding "
+                    f"(nothing scales on missing data): {d.note}",
+                    pool=pool,
+                )  # fmt: skip
+            elif known is not None:
+                lasted = ns_to_s(self.clock.now_ns() - known)
+                self.timeline.add(
+                    "keda", "keda",
+                    f"{pool}: metrics back after ~{lasted:.0f} s; KEDA decides again", pool=pool,
+                )  # fmt: skip
 
     def state(self) -> ScenarioState:
         return build_state(self)

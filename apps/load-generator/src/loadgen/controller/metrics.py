@@ -32,6 +32,11 @@ class ControllerMetrics:
         self.keda_paused = Gauge(
             "loadgen_keda_paused", "1 while the autoscaler is paused", registry=registry
         )
+        self.keda_metrics_missing = Gauge(
+            "loadgen_keda_metrics_missing",
+            "1 while the autoscaler gets no metric for the pool and holds its size",
+            ["pool"], registry=registry,
+        )  # fmt: skip
 
     def set_phase(self, phase: str | None, mode: str) -> None:
         self.phase_info.clear()
@@ -53,3 +58,6 @@ class ControllerMetrics:
 
     def paused(self, paused: bool) -> None:
         self.keda_paused.set(1 if paused else 0)
+
+    def metrics_missing(self, pool: PoolName, missing: bool) -> None:
+        self.keda_metrics_missing.labels(pool).set(1 if missing else 0)
