@@ -302,6 +302,9 @@ async def test_scaler_outage_is_an_event_and_the_cycle_goes_on() -> None:
         await rig.at(400)
         errors = rig.events("error")
         assert any("control API timed out" in m for m in errors)
+        failed = [m for m in errors if "control API timed out" in m and "->" in m]
+        assert rig.metric("loadgen_scenario_scaler_errors_total", source="script") == len(failed)
+        assert failed
         assert rig.ctl.state().phase.id == "prefill-stress"
         assert rig.scaler.desired()["decode"] == 4  # later steps still ran
 

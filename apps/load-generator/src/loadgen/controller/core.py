@@ -188,7 +188,11 @@ class ScenarioController:
                     f"pools are scaled by hand in manual mode only; in {self.mode} mode "
                     f"{owner} owns them"
                 )
-            await self._scale(pool, replicas, "presenter", "presenter override")
+            try:
+                await self._scale(pool, replicas, "presenter", "presenter override")
+            except ScalerError as exc:
+                self._scaler_failed("presenter", f"{pool} -> {replicas}: {exc}")
+                raise
             assert self.cluster is not None
             return self.cluster
 
@@ -301,8 +305,16 @@ class ScenarioController:
     async def _script_scale(self, pool: PoolName, replicas: int, why: str, phase: str) -> None:
         try:
             await self._scale(pool, replicas, "script", why, phase)
-        except (ScaleGuardError, ScalerError) as exc:
+        except ScaleGuardError as exc:
             self.timeline.add("error", "script", f"{pool} -> {replicas}: {exc}", phase=phase)
+        except ScalerError as exc:
+            self._scaler_failed("script", f"{pool} -> {replicas}: {exc}", phase)
+
+    def _scaler_failed(self, source: EventSource, message: str, phase: str | None = None) -> None:
+        """A scale call the cluster did not take (after the adapter's retries): shown, counted."""
+        self.timeline.add("error", source, message, phase=phase)
+        if self._metrics is not None:
+            self._metrics.scaler_failed(source)
 
     # ----- scaling, with the guard every path goes through ----------------------------------
     async def _scale(
