@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from loadgen.clock import Clock, ns_to_s, s_to_ns
+from loadgen.clock import Clock, s_to_ns
 from loadgen.controller.metrics import ControllerMetrics
+from loadgen.controller.outages import MetricsOutageWatch
 from loadgen.controller.ports import (
     POOL_NAMES,
     AutoscalerView,
@@ -80,7 +81,7 @@ class ScenarioController:
         self.cluster: ClusterState | None = None
         self.paused: bool | None = None
         self._issued: dict[PoolName, int] = {}  # desired replicas as last set by us
-        self._missing_since: dict[PoolName, int | None] = dict.fromkeys(POOL_NAMES)
+        self._outages = MetricsOutageWatch(self.timeline, clock, metrics)
         self._last_error = ""
         self._lock = asyncio.Lock()
         self._tg: asyncio.TaskGroup | None = None
@@ -385,7 +386,8 @@ class ScenarioController:
     # ----- watching --------------------------------------------------------------------------
     async def poll(self) -> None:
         """Refresh pool sizes and the pause state; put KEDA back where the mode wants it."""
-        self._watch_autoscaler_metrics()
+        if self.autoscaler is not None:
+            self._outages.observe(self.autoscaler.decisions())
         try:
             await self._refresh()
             paused = await self.scaler.autoscaling_paused()
@@ -403,32 +405,6 @@ class ScenarioController:
             found = "paused" if paused else "running"
             self.timeline.add("keda", "controller", f"KEDA found {found} in {self.mode} mode")
             await self._set_paused(want)
-
-    def _watch_autoscaler_metrics(self) -> None:
-        """Say on the timeline when the autoscaler loses its metric (and holds) and gets it back."""
-        if self.autoscaler is None:
-            return
-        for pool, d in self.autoscaler.decisions().items():
-            since, known = d.metrics_missing_since_ns, self._missing_since[pool]
-            if since == known:
-                continue
-            self._missing_since[pool] = since
-            if self._metrics is not None:
-                self._metrics.metrics_missing(pool, since is not None)
-            if since is not None:
-                at = self.timeline.seconds(since)
-                self.timeline.add(
-                    "keda", "keda",
-                    f"{pool}: metrics unavailable since t={at:.0f} s, holding "
-                    f"(nothing scales on missing data): {d.note}",
-                    pool=pool,
-                )  # fmt: skip
-            elif known is not None:
-                lasted = ns_to_s(self.clock.now_ns() - known)
-                self.timeline.add(
-                    "keda", "keda",
-                    f"{pool}: metrics back after ~{lasted:.0f} s; KEDA decides again", pool=pool,
-                )  # fmt: skip
 
     def state(self) -> ScenarioState:
         return build_state(self)
