@@ -252,5 +252,6 @@ async def test_frontend_killed_is_restarted_and_errors_are_counted(
     record("frontend_sigkill", numbers)
     assert set(error_reasons(summary)) <= {
         "connect", "disconnect", "stream_error", "http_500", "http_503", "http_404", "timeout",
+        "in_flight_cap",  # dropped, not sent: fast failures refill the cap on a loaded machine
     }, error_reasons(summary)  # fmt: skip
     assert totals(summary)["ok"] > 0

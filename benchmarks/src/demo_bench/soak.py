@@ -66,6 +66,9 @@ class Soak:
         self.samples: list[Sample] = []
         self.events: list[str] = []
         self.phase = "-"
+        self.phase_since = 0.0
+        self.phase_flagged = False
+        self.left_auto = False
         self.phase_overruns: list[str] = []
 
     @property
@@ -96,7 +99,8 @@ class Soak:
         port = free_port()
         with BackgroundCluster(self.stack_settings(port)) as stack:
             corpus = write_tiny_corpus(self.workdir / "corpus")
-            log_path = self.workdir / "app.log"
+            # Kept with the report: a traceback is only useful whole.
+            log_path = self.args.out / "app.log"
             argv = [
                 sys.executable, "-m", "loadgen", "serve", "--port", str(port),
                 "--endpoint", stack.frontend_url, "--model", stack.model_name,
@@ -180,16 +184,30 @@ class Soak:
         self.phase = preset["id"]
         self.events.append(preset["id"])
 
+    def check_phase(self, scenario: dict[str, Any], now: float) -> None:
+        """A phase is stuck when this soak has seen it for longer than its length plus 5 demo
+        seconds and two samples (measured here: the app's own elapsed_s stops at the length).
+        Auto mode ending by itself is a stuck demo too."""
+        if scenario.get("mode") != "auto" and not self.left_auto:
+            self.left_auto = True
+            self.phase_overruns.append(f"auto mode ended by itself at {now:.0f} s: {scenario}")
+        phase = scenario.get("phase") or {}
+        phase_id = phase.get("id", "-")
+        if phase_id != self.phase:
+            self.phase, self.phase_since, self.phase_flagged = phase_id, now, False
+        bound_s = (phase.get("duration_s", 0.0) + 5) / self.args.speed + 2 * self.args.sample_s
+        if phase and not self.phase_flagged and now - self.phase_since > bound_s:
+            self.phase_flagged = True
+            self.phase_overruns.append(
+                f"{phase_id} seen for {now - self.phase_since:.0f} s of wall time "
+                f"(bound {bound_s:.0f} s) at {now:.0f} s: {phase}"
+            )
+
     def sample(self, http: httpx.Client, app: psutil.Process, now: float, auto: bool) -> None:
         metrics = http.get("/metrics").text
         status = http.get("/api/status").json()
         if auto:
-            scenario = http.get("/api/scenario").json()
-            phase = scenario.get("phase") or {}
-            self.phase = phase.get("id", "-")
-            # A phase past its length by more than 5 demo s (+ two samples) is stuck.
-            if phase and phase["elapsed_s"] > phase["duration_s"] + 5 + 2 * self.args.speed:
-                self.phase_overruns.append(f"{self.phase} at {now:.0f} s: {phase}")
+            self.check_phase(http.get("/api/scenario").json(), now)
         with app.oneshot():
             memory = app.memory_info().rss / 2**20
             fds, threads = app.num_fds(), app.num_threads()
@@ -212,8 +230,19 @@ class Soak:
     @staticmethod
     def log_problems(text: str) -> list[str]:
         """Tracebacks and ERROR lines in the app's own log (unhandled exceptions)."""
+        problems: list[str] = []
         lines = text.splitlines()
-        return [ln[:300] for ln in lines if "Traceback" in ln or " ERROR " in ln][:50]
+        for i, line in enumerate(lines):
+            if "Traceback" in line:
+                # The traceback down to its exception line (the first unindented one after it).
+                end = next(
+                    (j for j in range(i + 1, len(lines)) if not lines[j].startswith((" ", "\t"))),
+                    len(lines) - 1,
+                )
+                problems.append("\n".join(ln[:300] for ln in lines[i : end + 1][-40:]))
+            elif " ERROR " in line or line.startswith("ERROR:"):
+                problems.append(line[:300])
+        return problems[:50]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -142,7 +142,8 @@ def write_report(result: dict[str, Any], out: Path) -> bool:
         "", *[f"![{title}]({key}.svg)" for key, title in PLOTS], "",
     ]  # fmt: skip
     if result["log_problems"]:
-        lines += ["## App log problems", "", *[f"    {p}" for p in result["log_problems"]], ""]
+        shown = [f"    {line}" for p in result["log_problems"] for line in p.splitlines()]
+        lines += ["## App log problems", "", *shown, ""]
     if result["unaccounted"]:
         lines += ["## Unaccounted", "", *[f"- {p}" for p in result["unaccounted"]], ""]
     (out / "soak.md").write_text("\n".join(lines))

@@ -56,7 +56,7 @@ class MonotonicClock:
             async with asyncio.timeout(delay_s):
                 await wake.wait()
         except TimeoutError:
-            return True
+            return not wake.is_set()  # woken in the same loop turn as the timer: say so
         return False
 
 

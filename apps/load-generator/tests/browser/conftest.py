@@ -80,6 +80,11 @@ class AppProcess:
     process: subprocess.Popen[bytes] | None = None
 
     @property
+    def comparison_dir(self) -> Path:
+        """Where this app looks for the layout comparison (empty: none recorded)."""
+        return self.workdir / "compare"
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
@@ -96,6 +101,7 @@ class AppProcess:
             "--control-url", self.stack.control_url, "--prometheus-url", self.stack.prometheus_url,
             "--host", "127.0.0.1", "--port", str(self.port), "--corpus", str(corpus),
             "--ui-dir", str(UI_DIST), "--summary-dir", str(self.workdir / "sessions"),
+            "--comparison-dir", str(self.comparison_dir),
         ]  # fmt: skip
         log = (self.workdir / "app.log").open("ab")
         self.process = subprocess.Popen(

@@ -48,6 +48,15 @@ def client(corpus_dir: Path, tmp_path: Path) -> Iterator[TestClient]:
         yield test_client
 
 
+def test_healthz_fails_once_the_runtime_has_ended(client: TestClient) -> None:
+    # What a failed engine or controller task leaves: the HTTP server up, the runtime gone.
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    runtime.shutdown.set()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "runtime ended"
+
+
 def test_open_read_routes(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok", "state": "idle"}
     status = client.get("/api/status").json()

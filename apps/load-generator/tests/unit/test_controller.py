@@ -384,3 +384,23 @@ async def test_a_load_driver_error_is_an_event_and_the_cycle_goes_on() -> None:
         assert rig.ctl.mode == "auto"
         assert any("engine is stopping" in m for m in rig.events("error"))
         assert rig.scaler.desired()["prefill"] == 4  # the scaling steps still ran
+
+
+async def test_an_unexpected_error_in_a_phase_is_an_event_and_the_next_phase_plays() -> None:
+    rig = Rig()
+    calls = 0
+
+    async def crash_once(config: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ValueError("no arrival pending at rate 0")
+
+    rig.driver.apply = crash_once
+    async with running(rig):
+        await rig.ctl.set_auto()
+        first = rig.script.phases[0]
+        await rig.at(first.duration + 1)
+        assert rig.ctl.mode == "auto"
+        assert rig.ctl.phase_index == 1, "the cycle did not go on after the failed phase"
+        assert any("Baseline failed: ValueError" in m for m in rig.events("error"))

@@ -394,3 +394,36 @@ def test_the_accounting_check_flags_lost_and_reasonless_outcomes() -> None:
     turns = copy.deepcopy(good)
     turns["chat_turns"]["1"]["ok"] = 5
     assert "chat: dispatched 4" in unaccounted(turns)[0]
+
+
+class RateChangeAtTimer(FakeClock):
+    """A rate change landing in the same loop turn as an arrival's timer: the sleep reports
+    "timer fired", yet the rate is already 0 (seen in an 8-hour soak at the KV Cache phase)."""
+
+    hook: Callable[[], None] | None = None
+
+    async def sleep_until(self, deadline_ns: int, wake: asyncio.Event | None = None) -> bool:
+        fired = await super().sleep_until(deadline_ns, wake)
+        if fired and wake is not None and self.hook is not None:
+            hook, self.hook = self.hook, None
+            hook()
+        return fired
+
+
+async def test_a_rate_change_racing_an_arrival_timer_does_not_end_the_session() -> None:
+    clock = RateChangeAtTimer()
+    sender = FakeSender(clock)
+    async with make_engine(clock, sender, reasoning_only(10)) as engine:
+        await engine.start()
+        await clock.run_for(2 * S)
+        clock.hook = lambda: engine.configure(reasoning_only(0))
+        await clock.run_for(2 * S)
+        assert clock.hook is None, "the race was not staged"
+        assert engine.state == "running"
+        engine.configure(reasoning_only(10))
+        await clock.run_for(2 * S)
+        stop = asyncio.create_task(engine.stop())
+        await clock.run_for(10 * S)
+        summary = await stop
+    assert unaccounted(summary) == []
+    assert summary["workloads"]["reasoning"]["ok"] > 20

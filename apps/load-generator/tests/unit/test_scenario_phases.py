@@ -139,6 +139,7 @@ def test_negative_time_names_line() -> None:
         (("    preset: baseline\n", ""), "exactly one of `preset` or `load`"),
         (("id: two", "id: one"), "duplicate phase id"),
         (("initial: {prefill: 2, decode: 3}", "initial: {prefill: 4, decode: 5}"), "budget"),
+        (("caption: second", "caption: second\n    show: 1"), "'live' or 'comparison'"),
     ],
 )
 def test_other_bad_cycles(change: tuple[str, str], reason: str) -> None:
@@ -148,3 +149,23 @@ def test_other_bad_cycles(change: tuple[str, str], reason: str) -> None:
 def test_phases_without_layout_rejected() -> None:
     cycle = CYCLE[CYCLE.index("phases:") :]
     assert "phases need a `layout`" in error_of(cycle)
+
+
+def test_show_names_field_and_line() -> None:
+    cycle = CYCLE.replace("caption: first", "caption: first\n    show: charts")
+    message = error_of(cycle)
+    line = line_no(script_text(cycle), "show: charts")
+    assert f"demo.yaml:{line}: field 'phases.0.show'" in message
+    assert "'live' or 'comparison'" in message
+    assert "\n" not in message
+
+
+def test_the_documented_why_segment_parses_and_shows_the_comparison() -> None:
+    """The commented example at the end of the packaged script, appended to its cycle."""
+    text = default_script_path().read_text()
+    example = text[text.index("#  - id: why-disaggregation") :]
+    phase = "\n".join(line.removeprefix("#") for line in example.splitlines())
+    script = parse_demo_script(text + phase + "\n", "demo.yaml")
+    assert script.phases[-1].id == "why-disaggregation"
+    assert script.phases[-1].show == "comparison"
+    assert {p.show for p in script.phases[:-1]} == {"live"}  # the default cycle stays live

@@ -80,6 +80,7 @@ def layout_numbers(raw: RawRun) -> dict[str, Any]:
     gpu_s = sum(p["gpu_seconds"] for p in phases)
     good = sum(p["good_requests"] for p in phases)
     cpu = cpu_guard(raw)
+    whole = (spans[0].start_s, spans[-1].end_s) if spans else (0.0, 0.0)
     return {
         "requests": len(raw.samples),
         "failed": sum(1 for s in raw.samples if not s.ok),
@@ -87,6 +88,7 @@ def layout_numbers(raw: RawRun) -> dict[str, Any]:
         "gpu_seconds": round(gpu_s, 1),
         "good_requests": good,
         "goodput_per_gpu": round(good / gpu_s, 5) if gpu_s > 0 else None,
+        "slo_attainment": slo_attainment(raw.samples, raw.slos, *whole),  # the whole cycle
         "phases": phases,
         "cpu": cpu,
         "valid": cpu["valid"],

@@ -20,6 +20,9 @@ from demo_bench.compare.report import write_report
 from demo_bench.rehearsal.run import RawRun, rehearse
 from loadgen.errors import LoadgenError
 from loadgen.scenario import default_script_path, load_demo_script
+from localcluster.settings import LAYOUTS as ENV_LAYOUTS
+
+PROFILES: dict[str, str] = {env: layout.profile for env, layout in ENV_LAYOUTS.items()}
 
 # A short cycle for CI: the packaged script's SLOs and workloads, dev layout, light load.
 QUICK_CYCLE = """
@@ -105,6 +108,7 @@ def build_report(raws: dict[LayoutName, RawRun], args: argparse.Namespace) -> di
         "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
         "speed": first.speed,
         "env": first.env,
+        "profile": PROFILES.get(first.env),  # the mocker's hardware profile
         "script": first.script,
         "layouts": layouts,
         "ratio_vs_aggregated": ratios(layouts),

@@ -19,7 +19,8 @@ def markdown(report: dict[str, Any]) -> str:
         "# Why disaggregation: the demo script on four layouts of the same GPUs",
         "",
         f"{report['what']} Measured {report['measured_at']} on {report['machine']}; speed "
-        f"{report['speed']:g}, env {report['env']}, script {report['script']}. **All times are "
+        f"{report['speed']:g}, env {report['env']} (profile {report.get('profile')}), script "
+        f"{report['script']}. **All times are "
         "demo seconds**; goodput = requests that met every SLO of their workload (TTFT p95 "
         "threshold and their own ITL p95 threshold) per second; per GPU = per GPU-second. "
         "Requests still in flight when a run stopped are left out of every figure (counted "

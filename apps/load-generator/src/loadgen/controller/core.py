@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from loadgen.clock import Clock, s_to_ns
 from loadgen.controller.metrics import ControllerMetrics
@@ -38,7 +39,15 @@ from loadgen.errors import (
 )
 from loadgen.scenario.load import LoadConfig
 from loadgen.scenario.models import DemoScript
-from loadgen.scenario.phases import Phase, PoolLayout, layout_at_phase_start, ordered_steps
+from loadgen.scenario.phases import (
+    Phase,
+    PoolLayout,
+    Segment,
+    layout_at_phase_start,
+    ordered_steps,
+)
+
+log = logging.getLogger(__name__)
 
 MIN_REPLICAS = 1
 
@@ -82,6 +91,7 @@ class ScenarioController:
         self.paused: bool | None = None
         self._issued: dict[PoolName, int] = {}  # desired replicas as last set by us
         self._outages = MetricsOutageWatch(self.timeline, clock, metrics)
+        self.audience_choice: Segment = "live"  # the presenter's toggle of the audience screen
         self._last_error = ""
         self._lock = asyncio.Lock()
         self._tg: asyncio.TaskGroup | None = None
@@ -180,6 +190,13 @@ class ScenarioController:
             await self._set_paused(False)
         return self.state()
 
+    def show_audience(self, show: Segment) -> ScenarioState:
+        """The presenter's toggle (any mode): `comparison` overrides the phases' `show`."""
+        if show != self.audience_choice:
+            self.audience_choice = show
+            self.timeline.add("mode", "presenter", f"audience screen: {show}")
+        return self.state()
+
     async def scale_pool(self, pool: PoolName, replicas: int) -> ClusterState:
         """Presenter override; manual mode only (auto: the script scales; stopped: nothing)."""
         async with self._lock:
@@ -253,7 +270,12 @@ class ScenarioController:
     async def _play(self, index: int) -> None:
         phases = self.script.phases
         while True:
-            await self._play_phase(index)
+            try:
+                await self._play_phase(index)
+            except Exception as exc:  # task edge: one phase's bug must not freeze the booth
+                log.exception("phase %s failed", phases[index].id)
+                self.timeline.add("error", "script", f"{phases[index].name} failed: {exc!r}")
+                await self.clock.sleep_until(self.phase_start_ns + s_to_ns(phases[index].duration))
             index += 1
             if index == len(phases):
                 index = 0

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from loadgen.controller.ports import PoolName
+from loadgen.scenario.phases import Segment
 
 Mode = Literal["auto", "manual", "stopped"]
 EventKind = Literal["mode", "phase", "scale", "keda", "error"]
@@ -67,6 +68,22 @@ class TimelineEvent(_Model):
     message: str
 
 
+class AudienceView(_Model):
+    """What the audience screen shows now, and who decided it."""
+
+    show: Segment
+    source: Literal["default", "presenter", "script"] = Field(
+        description="presenter: the presenter's toggle; script: the auto phase's `show`"
+    )
+    presenter: Segment = Field(description="the presenter's choice (kept until changed)")
+
+
+class AudienceBody(_Model):
+    """`PUT /api/scenario/audience` body."""
+
+    show: Segment
+
+
 class ScenarioState(_Model):
     mode: Mode
     cycle: int = Field(description="completed auto cycles")
@@ -76,6 +93,7 @@ class ScenarioState(_Model):
     keda: KedaView
     timeline: list[TimelineEvent] = Field(description="newest last, capped")
     speed: float
+    audience: AudienceView
 
 
 class PoolView(_Model):

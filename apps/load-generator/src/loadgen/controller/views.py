@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from loadgen.clock import ns_to_s, s_to_ns
 from loadgen.controller.ports import POOL_NAMES, ClusterState, PoolState
 from loadgen.controller.state import (
+    AudienceView,
     KedaPoolView,
     KedaView,
     NextAction,
@@ -84,7 +85,20 @@ def build_state(ctl: ScenarioController) -> ScenarioState:
         ),
         timeline=ctl.timeline.events(),
         speed=ctl.speed,
+        audience=audience_view(ctl),
     )
+
+
+def audience_view(ctl: ScenarioController) -> AudienceView:
+    """The presenter's toggle wins; else an auto phase with `show: comparison`; else live."""
+    chosen = ctl.audience_choice
+    if chosen == "comparison":
+        return AudienceView(show=chosen, source="presenter", presenter=chosen)
+    if ctl.mode == "auto" and ctl.phase_index is not None:
+        show = ctl.script.phases[ctl.phase_index].show
+        if show != "live":
+            return AudienceView(show=show, source="script", presenter=chosen)
+    return AudienceView(show="live", source="default", presenter=chosen)
 
 
 def next_action(ctl: ScenarioController, now_ns: int) -> NextAction | None:

@@ -219,7 +219,11 @@ class Engine:
             if due is None:
                 await lane.wake.wait()
                 continue
-            if not await self.clock.sleep_until(due, lane.wake):
+            woke_early = not await self.clock.sleep_until(due, lane.wake)
+            # A rate change can land between the timer firing and this task resuming (the
+            # wake flag set after the sleep ended): then the pending arrival is another one,
+            # or none at all at rate 0.
+            if woke_early or lane.arrivals.next_ns != due or self._state != "running":
                 continue  # rate changed or stopping: look again
             intended = lane.arrivals.pop()
             now = self.clock.now_ns()

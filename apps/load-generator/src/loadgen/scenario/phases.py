@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from loadgen.scenario.load import LoadConfig
 
 PoolName = Literal["prefill", "decode"]
+# What the audience screen shows during a phase: the live charts, or the recorded layout
+# comparison (`make compare`), the "why disaggregation" segment.
+Segment = Literal["live", "comparison"]
 _DURATION = re.compile(r"^\s*\+?\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*$")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, None: 1.0}
 
@@ -91,6 +94,11 @@ class Phase(_Strict):
     preset: str | None = Field(default=None, description="a preset id of this file")
     load: LoadConfig | None = Field(default=None, description="instead of a preset")
     scale: tuple[ScaleStep, ...] = ()
+    show: Segment = Field(
+        default="live",
+        description="audience screen during the phase: live charts, or `comparison` (the "
+        "latest `make compare` report; the live charts stay when none is recorded)",
+    )
 
     @field_validator("duration", mode="before")
     @classmethod

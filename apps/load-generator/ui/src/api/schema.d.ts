@@ -186,6 +186,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/scenario/audience": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Audience
+         * @description What the audience screen shows: `comparison` (the "why disaggregation" panel) or `live`.
+         *
+         *     The presenter's `comparison` holds in every mode until set back to `live`; auto phases
+         *     with `show: comparison` show it too.
+         */
+        put: operations["audience_api_scenario_audience_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/scenario/auto": {
         parameters: {
             query?: never;
@@ -355,6 +378,40 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AudienceBody
+         * @description `PUT /api/scenario/audience` body.
+         */
+        AudienceBody: {
+            /**
+             * Show
+             * @enum {string}
+             */
+            show: "live" | "comparison";
+        };
+        /**
+         * AudienceView
+         * @description What the audience screen shows now, and who decided it.
+         */
+        AudienceView: {
+            /**
+             * Presenter
+             * @description the presenter's choice (kept until changed)
+             * @enum {string}
+             */
+            presenter: "live" | "comparison";
+            /**
+             * Show
+             * @enum {string}
+             */
+            show: "live" | "comparison";
+            /**
+             * Source
+             * @description presenter: the presenter's toggle; script: the auto phase's `show`
+             * @enum {string}
+             */
+            source: "default" | "presenter" | "script";
+        };
         /** ClientHealth */
         ClientHealth: {
             /** Dispatch Lag P99 Ms */
@@ -376,10 +433,29 @@ export interface components {
             machine: string;
             /** Measured At */
             measured_at: string;
+            /**
+             * Plot
+             * @description URL of the plot; null when none was written
+             */
+            plot: string | null;
+            /**
+             * Profile
+             * @description the mocker's hardware profile; null in old records
+             */
+            profile: string | null;
+            /** Script */
+            script: string;
             /** Source */
             source: string;
             /** Speed */
             speed: number;
+            /**
+             * Valid
+             * @description every layout's run passed the saturation guard
+             */
+            valid: boolean;
+            /** What */
+            what: string;
         };
         /** ConfigResponse */
         ConfigResponse: {
@@ -505,19 +581,48 @@ export interface components {
                 [key: string]: components["schemas"]["KedaPoolView"];
             };
         };
+        /** LatestComparison */
+        LatestComparison: {
+            comparison: components["schemas"]["Comparison"] | null;
+            /**
+             * Note
+             * @description why there is none (or none readable); empty when recorded
+             */
+            note: string;
+            /** Recorded */
+            recorded: boolean;
+        };
         /** LayoutResult */
         LayoutResult: {
-            /** Goodput Per Gpu */
+            /**
+             * Goodput Per Gpu
+             * @description requests meeting every SLO of their workload per GPU-second
+             */
             goodput_per_gpu: number | null;
             /** Gpu Seconds */
             gpu_seconds: number;
-            /** Ratio Vs Aggregated */
+            /** Invalid Because */
+            invalid_because: string[];
+            /**
+             * Ratio Vs Aggregated
+             * @description goodput per GPU over aggregated's
+             */
             ratio_vs_aggregated: number | null;
             /** Requests */
             requests: number;
+            /**
+             * Slo Attainment
+             * @description per workload: share of requests meeting every SLO, over the whole cycle
+             */
+            slo_attainment: {
+                [key: string]: number | null;
+            };
             /** Title */
             title: string;
-            /** Valid */
+            /**
+             * Valid
+             * @description false: the saturation guard found the run CPU-bound
+             */
             valid: boolean;
         };
         /** LiveSnapshot */
@@ -731,6 +836,7 @@ export interface components {
         };
         /** ScenarioState */
         ScenarioState: {
+            audience: components["schemas"]["AudienceView"];
             /**
              * Cycle
              * @description completed auto cycles
@@ -1006,15 +1112,8 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Comparison"];
+                    "application/json": components["schemas"]["LatestComparison"];
                 };
-            };
-            /** @description no comparison recorded */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
@@ -1261,6 +1360,39 @@ export interface operations {
             };
         };
     };
+    audience_api_scenario_audience_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AudienceBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioState"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     auto_api_scenario_auto_post: {
         parameters: {
             query?: never;
@@ -1461,6 +1593,13 @@ export interface operations {
                         [key: string]: string;
                     };
                 };
+            };
+            /** @description the app's runtime has ended */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -40,3 +40,11 @@ export type ScenarioState = Omit<Schemas["ScenarioState"], "scaling" | "keda"> &
   scaling: Partial<Record<Pool, string>>;
   keda: Omit<Schemas["KedaView"], "pools"> & { pools: Partial<Record<Pool, KedaPool>> };
 };
+
+/** GET /api/comparison: the latest `make compare` report, or `recorded: false` with a note. */
+export type LatestComparison = Schemas["LatestComparison"];
+export type Comparison = Schemas["Comparison"];
+export type LayoutResult = Schemas["LayoutResult"];
+/** What the audience screen shows: the live charts or the recorded comparison. */
+export type AudienceView = Schemas["AudienceView"];
+export type Segment = AudienceView["show"];

@@ -1,10 +1,13 @@
 // The audience screen (1920x1080, read from a distance): phase and caption, SLO verdicts, GPU
-// tiles and six live charts over the last five minutes with scaling events marked on each.
+// tiles and six live charts over the last five minutes with scaling events marked on each. When
+// the scenario says so (the presenter's toggle, or an auto phase with `show: comparison`), the
+// recorded "why disaggregation" panel takes the charts' place; with none recorded the charts stay.
 import { useMemo } from "react";
-import type { LiveSnapshot, PoolsState, ScenarioState, Workload } from "../api/types";
+import type { LatestComparison, LiveSnapshot, PoolsState, ScenarioState, Workload } from "../api/types";
 import { WORKLOADS } from "../api/types";
 import { Chart, type HLine, type SeriesSpec } from "../components/Chart";
 import { PoolLegend, PoolTiles } from "../components/PoolTiles";
+import { WhyPanel } from "../components/WhyPanel";
 import { useLive } from "../hooks/useLive";
 import { usePoll } from "../hooks/usePoll";
 import { usePoolHistory } from "../hooks/usePoolHistory";
@@ -97,6 +100,9 @@ export function Audience() {
   const ttftLines = useMemo(() => sloLines(latest, "ttft_p95_ms"), [latest]);
   const itlLines = useMemo(() => sloLines(latest, "itl_p95_ms"), [latest]);
   const s = scenario.data;
+  const wantsComparison = s?.audience.show === "comparison";
+  const latestComparison = usePoll<LatestComparison>(wantsComparison ? "/api/comparison" : null, 10_000);
+  const comparison = wantsComparison ? (latestComparison.data?.comparison ?? null) : null;
   const hitNow = latest ? usageHitRatio(latest.chat_turns) : null;
 
   return (
@@ -128,68 +134,76 @@ export function Audience() {
           ) : null}
         </div>
       </header>
-      <SloStrip live={latest} />
-      <div className="audience-grid">
-        <Chart big testId="chart-ttft" title="Time to first token" table={ttft} series={series} lines={ttftLines} markers={markers} windowS={WINDOW_S} log yFormat={ms} />
-        <Chart big testId="chart-itl" title="Inter-token latency" table={itl} series={series} lines={itlLines} markers={markers} windowS={WINDOW_S} yFormat={ms} />
-        <Chart
-          big
-          testId="chart-turns"
-          title="Chat TTFT: turn 1 vs turns 2+ (mean)"
-          table={turns}
-          series={[
-            { label: "turn 1 (new prefix)", colour: WORKLOAD_COLOUR.summarization, width: 2.5 },
-            { label: "turns 2+ (prefix cached)", colour: WORKLOAD_COLOUR.chat, width: 2.5 },
-          ]}
-          markers={markers}
-          windowS={WINDOW_S}
-          log
-          yFormat={ms}
-        />
-        <Chart
-          big
-          testId="chart-kv"
-          title={`KV cache hit rate, chat turns 2+: ${percent(hitNow)}`}
-          table={hit}
-          series={[{ label: "cached / prompt tokens (usage: decode side, understates reuse)", colour: WORKLOAD_COLOUR.chat, width: 2.5 }]}
-          markers={markers}
-          windowS={WINDOW_S}
-          yMin={0}
-          yMax={1}
-          yFormat={(v) => percent(v)}
-        />
-        <Chart
-          big
-          testId="chart-throughput"
-          title="Throughput"
-          table={throughput}
-          series={[
-            { label: "achieved RPS", colour: WORKLOAD_COLOUR.chat, width: 2.5 },
-            { label: "target RPS", colour: WORKLOAD_COLOUR.chat, dash: [6, 6], width: 1.5 },
-            { label: "output tokens/s", colour: WORKLOAD_COLOUR.summarization, width: 2.5, scale: "y2" },
-          ]}
-          markers={markers}
-          windowS={WINDOW_S}
-          yFormat={(v) => v.toFixed(1)}
-          y2Format={(v) => (v >= 10 ? v.toFixed(0) : v.toFixed(1))}
-        />
-        <Chart
-          big
-          testId="chart-pools"
-          title="Workers per pool"
-          table={poolsTable}
-          series={[
-            { label: "prefill ready", colour: POOL_COLOUR.prefill, width: 3 },
-            { label: "prefill desired", colour: POOL_COLOUR.prefill, dash: [6, 6], width: 1.5 },
-            { label: "decode ready", colour: POOL_COLOUR.decode, width: 3 },
-            { label: "decode desired", colour: POOL_COLOUR.decode, dash: [6, 6], width: 1.5 },
-          ]}
-          markers={markers}
-          windowS={WINDOW_S}
-          yMin={0}
-          yFormat={(v) => (Number.isInteger(v) ? String(v) : "")}
-        />
-      </div>
+      {comparison ? <WhyPanel comparison={comparison} big /> : null}
+      {wantsComparison && latestComparison.data && !comparison ? (
+        <p className="why-none" data-testid="why-none">
+          Layout comparison: none recorded yet.
+        </p>
+      ) : null}
+      {comparison ? null : <SloStrip live={latest} />}
+      {comparison ? null : (
+        <div className="audience-grid">
+          <Chart big testId="chart-ttft" title="Time to first token" table={ttft} series={series} lines={ttftLines} markers={markers} windowS={WINDOW_S} log yFormat={ms} />
+          <Chart big testId="chart-itl" title="Inter-token latency" table={itl} series={series} lines={itlLines} markers={markers} windowS={WINDOW_S} yFormat={ms} />
+          <Chart
+            big
+            testId="chart-turns"
+            title="Chat TTFT: turn 1 vs turns 2+ (mean)"
+            table={turns}
+            series={[
+              { label: "turn 1 (new prefix)", colour: WORKLOAD_COLOUR.summarization, width: 2.5 },
+              { label: "turns 2+ (prefix cached)", colour: WORKLOAD_COLOUR.chat, width: 2.5 },
+            ]}
+            markers={markers}
+            windowS={WINDOW_S}
+            log
+            yFormat={ms}
+          />
+          <Chart
+            big
+            testId="chart-kv"
+            title={`KV cache hit rate, chat turns 2+: ${percent(hitNow)}`}
+            table={hit}
+            series={[{ label: "cached / prompt tokens (usage: decode side, understates reuse)", colour: WORKLOAD_COLOUR.chat, width: 2.5 }]}
+            markers={markers}
+            windowS={WINDOW_S}
+            yMin={0}
+            yMax={1}
+            yFormat={(v) => percent(v)}
+          />
+          <Chart
+            big
+            testId="chart-throughput"
+            title="Throughput"
+            table={throughput}
+            series={[
+              { label: "achieved RPS", colour: WORKLOAD_COLOUR.chat, width: 2.5 },
+              { label: "target RPS", colour: WORKLOAD_COLOUR.chat, dash: [6, 6], width: 1.5 },
+              { label: "output tokens/s", colour: WORKLOAD_COLOUR.summarization, width: 2.5, scale: "y2" },
+            ]}
+            markers={markers}
+            windowS={WINDOW_S}
+            yFormat={(v) => v.toFixed(1)}
+            y2Format={(v) => (v >= 10 ? v.toFixed(0) : v.toFixed(1))}
+          />
+          <Chart
+            big
+            testId="chart-pools"
+            title="Workers per pool"
+            table={poolsTable}
+            series={[
+              { label: "prefill ready", colour: POOL_COLOUR.prefill, width: 3 },
+              { label: "prefill desired", colour: POOL_COLOUR.prefill, dash: [6, 6], width: 1.5 },
+              { label: "decode ready", colour: POOL_COLOUR.decode, width: 3 },
+              { label: "decode desired", colour: POOL_COLOUR.decode, dash: [6, 6], width: 1.5 },
+            ]}
+            markers={markers}
+            windowS={WINDOW_S}
+            yMin={0}
+            yFormat={(v) => (Number.isInteger(v) ? String(v) : "")}
+          />
+        </div>
+      )}
     </div>
   );
 }

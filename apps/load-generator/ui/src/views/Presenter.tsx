@@ -1,9 +1,11 @@
-// The presenter's screen: load controls, scenario (auto/manual), GPU pools, live health.
-import type { PoolsState, ScenarioState, StatusResponse } from "../api/types";
+// The presenter's screen: load controls, scenario (auto/manual), GPU pools, live health, and the
+// recorded layout comparison with its audience-screen toggle.
+import type { LatestComparison, PoolsState, ScenarioState, StatusResponse } from "../api/types";
 import { TokenForm } from "../components/TokenGate";
 import { useAction } from "../hooks/useAction";
 import { useLive } from "../hooks/useLive";
 import { usePoll } from "../hooks/usePoll";
+import { ComparisonPanel } from "./presenter/ComparisonPanel";
 import { LoadPanel } from "./presenter/LoadPanel";
 import { PoolPanel } from "./presenter/PoolPanel";
 import { ScenarioPanel } from "./presenter/ScenarioPanel";
@@ -14,6 +16,7 @@ export function Presenter() {
   const status = usePoll<StatusResponse>("/api/status", 2000);
   const scenario = usePoll<ScenarioState>("/api/scenario", 1000);
   const pools = usePoll<PoolsState>("/api/pools", 1000);
+  const comparison = usePoll<LatestComparison>("/api/comparison", 10_000);
   const action = useAction();
   const mode = scenario.data?.mode;
   const locked = mode === "auto" ? "Auto mode drives the load: switch to manual to change it." : null;
@@ -39,6 +42,7 @@ export function Presenter() {
         <ScenarioPanel scenario={scenario} action={action} />
         <PoolPanel pools={pools} scenario={scenario.data} action={action} />
         <StatusPanel live={latest} status={status.data} />
+        <ComparisonPanel latest={comparison} scenario={scenario} action={action} />
       </div>
     </div>
   );

@@ -12,8 +12,13 @@ from loadgen.metrics.prometheus import CONTENT_TYPE
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
-async def healthz(runtime: RuntimeDep) -> dict[str, str]:
+@router.get("/healthz", responses={503: {"description": "the app's runtime has ended"}})
+async def healthz(runtime: RuntimeDep, response: Response) -> dict[str, str]:
+    # The runtime (engine, controller) ends only at shutdown or when one of its tasks failed;
+    # the HTTP server outlives it, so say so: the liveness probe then restarts the pod.
+    if runtime.shutdown.is_set():
+        response.status_code = 503
+        return {"status": "runtime ended", "state": runtime.engine.state}
     return {"status": "ok", "state": runtime.engine.state}
 
 

@@ -1,4 +1,5 @@
-"""GET /api/scenario and POST /api/scenario/{auto|manual|stop} (presenter token required)."""
+"""GET /api/scenario, POST /api/scenario/{auto|manual|stop} and PUT /api/scenario/audience
+(the presenter token is required for every change)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from loadgen.api.deps import ControllerDep, require_presenter
-from loadgen.controller.state import ScenarioState
+from loadgen.controller.state import AudienceBody, ScenarioState
 from loadgen.errors import ScalerError, ScenarioModeError
 
 router = APIRouter(prefix="/api/scenario", tags=["scenario"])
@@ -45,3 +46,13 @@ async def manual(controller: ControllerDep) -> ScenarioState:
 async def stop(controller: ControllerDep) -> ScenarioState:
     """End arrivals and resume KEDA."""
     return await controller.stop()
+
+
+@router.put("/audience", dependencies=_presenter)
+async def audience(body: AudienceBody, controller: ControllerDep) -> ScenarioState:
+    """What the audience screen shows: `comparison` (the "why disaggregation" panel) or `live`.
+
+    The presenter's `comparison` holds in every mode until set back to `live`; auto phases
+    with `show: comparison` show it too.
+    """
+    return controller.show_audience(body.show)
