@@ -3,27 +3,73 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 from pathlib import Path
 from typing import IO, Any
 
 from loadgen.errors import ConfigError
 from loadgen.records import RequestRecord
 
+log = logging.getLogger(__name__)
+
 
 class JsonlLog:
-    """Appends one JSON object per request to a file (flushed at 1 Hz and at stop)."""
+    """Appends one JSON object per request to a file (flushed at 1 Hz and at stop).
 
-    def __init__(self, path: Path) -> None:
+    Size-based rotation, so a days-long booth run cannot fill the disk: once the file holds
+    `max_bytes`, it becomes `<name>.1` (the older ones shift to `.2` ... `.<keep>`, the oldest
+    is deleted) and a new file starts. A record is never split across two files.
+    """
+
+    def __init__(self, path: Path, *, max_bytes: int | None = None, keep: int = 5) -> None:
         self.path = path
+        self.max_bytes = max_bytes
+        self.keep = keep
+        self.rotations = 0
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file: IO[str] | None = path.open("a", encoding="utf-8")
+            self._size = path.stat().st_size
         except OSError as exc:
             raise ConfigError(f"request log {path}: {exc.strerror}") from None
 
     def write(self, record: RequestRecord) -> None:
-        if self._file is not None:
-            self._file.write(json.dumps(record.to_json(), separators=(",", ":")) + "\n")
+        if self._file is None:
+            return
+        line = json.dumps(record.to_json(), separators=(",", ":")) + "\n"
+        size = len(line.encode("utf-8"))
+        if self.max_bytes is not None and self._size > 0 and self._size + size > self.max_bytes:
+            self._rotate()
+            if self._file is None:
+                return
+        self._file.write(line)
+        self._size += size
+
+    def rotated(self, index: int) -> Path:
+        """The `index`-th older file (1 = the most recent one rotated out)."""
+        return self.path.with_name(f"{self.path.name}.{index}")
+
+    def _rotate(self) -> None:
+        assert self._file is not None
+        self._file.close()
+        try:
+            self.rotated(self.keep).unlink(missing_ok=True)
+            for index in range(self.keep - 1, 0, -1):
+                if self.rotated(index).exists():
+                    os.replace(self.rotated(index), self.rotated(index + 1))
+            if self.keep > 0:
+                os.replace(self.path, self.rotated(1))
+            else:
+                self.path.unlink(missing_ok=True)
+            self._file = self.path.open("a", encoding="utf-8")
+        except OSError as exc:
+            # The disk is the problem the rotation guards against: stop logging, keep serving.
+            log.error("request log %s: rotation failed (%s); request logging stops", self.path, exc)
+            self._file = None
+            return
+        self._size = 0
+        self.rotations += 1
 
     def flush(self) -> None:
         if self._file is not None:
