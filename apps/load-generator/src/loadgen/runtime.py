@@ -160,7 +160,13 @@ async def open_runtime(
             )
         sinks: list[RecordSink] = list(extra_sinks)  # e.g. the rehearsal's in-memory records
         if settings.request_log is not None:
-            sinks.append(JsonlLog(settings.request_log))
+            sinks.append(
+                JsonlLog(
+                    settings.request_log,
+                    max_bytes=settings.request_log_max_bytes,
+                    keep=settings.request_log_keep,
+                )
+            )
         engine = Engine(
             sender=sender,
             drivers=build_drivers(script.workloads, corpus, questions, store, settings.seed),

@@ -81,6 +81,14 @@ class Settings(BaseSettings, EngineSettings):
     request_timeout_s: float = Field(default=300.0, gt=0, description="whole request bound")
     read_timeout_s: float = Field(default=60.0, gt=0, description="silence bound between bytes")
     request_log: Path | None = Field(default=None, description="append one JSON line per request")
+    request_log_max_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        ge=4096,
+        description="rotate the request log when it reaches this size (bytes)",
+    )
+    request_log_keep: int = Field(
+        default=5, ge=0, le=1000, description="rotated request logs kept (FILE.1 .. FILE.N)"
+    )
     conversations_max: int = Field(default=200, ge=1, le=100_000)
     presenter_token: SecretStr | None = Field(
         default=None, validation_alias=_alias("presenter_token", "PRESENTER_TOKEN")

@@ -65,13 +65,21 @@ def test_state_at_start_is_manual_with_keda_resumed(rig: tuple[Rig, TestClient])
         "paused": False,
         "backend": "local",
         "pools": {
-            p: {"metric": None, "threshold": None, "desired": None, "last_scale_s": None}
+            p: {
+                "metric": None,
+                "threshold": None,
+                "desired": None,
+                "last_scale_s": None,
+                "metrics_missing_since_s": None,
+                "note": None,
+            }
             for p in ("prefill", "decode")
         },
     }
     assert state["speed"] == 1.0
     assert state["scaling"] == {"prefill": "steady", "decode": "steady"}
-    assert [e["kind"] for e in state["timeline"]] == ["mode", "keda"]
+    assert [e["kind"] for e in state["timeline"]] == ["mode", "keda", "keda"]
+    assert state["timeline"][-1]["message"] == "KEDA was left paused by a previous run; resumed"
     assert r.scaler.paused is False
 
 

@@ -101,11 +101,11 @@ async def test_auto_plays_the_cycle_with_keda_paused_and_resets() -> None:
         "baseline", "kv-cache", "prefill-stress", "decode-stress", "full-load", "baseline"
     ]  # fmt: skip
     # KV Cache starts at 90 s: decode in, prefill out +60 s; Prefill Stress at 210 s: decode
-    # out +180 s; the reset scales in the bigger change first.
+    # out +120 s; the reset scales in the bigger change first.
     assert rig.scale_events() == [
         (90.0, "decode", 3, 2, "script"),
         (150.0, "prefill", 2, 4, "script"),
-        (390.0, "decode", 2, 4, "script"),
+        (330.0, "decode", 2, 4, "script"),
         (780.0, "prefill", 4, 2, "script"),
         (780.0, "decode", 4, 3, "script"),
     ]
@@ -142,7 +142,7 @@ async def test_phase_view_next_action_and_worker_starting() -> None:
         assert state.scaling == {"prefill": "worker starting (2)", "decode": "steady"}
         assert state.next_action is not None
         assert state.next_action.pool == "decode"
-        assert state.next_action.in_s == 230.0  # 210 + 180 - 160
+        assert state.next_action.in_s == 170.0  # 210 + 120 - 160
         await rig.at(150 + 208 + 2)
         assert rig.ctl.state().scaling["prefill"] == "steady"
         await rig.at(700)
@@ -249,6 +249,13 @@ async def test_crash_outside_auto_resumes_keda_on_start(
         assert rig.ctl.mode == expected
         assert rig.scaler.paused is False
         assert rig.metric("loadgen_keda_paused") == 0
+        assert "KEDA was left paused by a previous run; resumed" in rig.events("keda")
+
+
+async def test_a_clean_start_does_not_claim_keda_was_left_paused() -> None:
+    rig = Rig(MemoryStateStore(SavedState(mode="manual")), paused=False)
+    async with running(rig):
+        assert not any("left paused" in m for m in rig.events("keda"))
 
 
 async def test_unreadable_state_file_starts_manual(tmp_path: Path) -> None:
@@ -295,6 +302,9 @@ async def test_scaler_outage_is_an_event_and_the_cycle_goes_on() -> None:
         await rig.at(400)
         errors = rig.events("error")
         assert any("control API timed out" in m for m in errors)
+        failed = [m for m in errors if "control API timed out" in m and "->" in m]
+        assert rig.metric("loadgen_scenario_scaler_errors_total", source="script") == len(failed)
+        assert failed
         assert rig.ctl.state().phase.id == "prefill-stress"
         assert rig.scaler.desired()["decode"] == 4  # later steps still ran
 
@@ -323,6 +333,33 @@ async def test_keda_view_comes_from_the_autoscaler() -> None:
         assert keda.backend == "local"
         assert keda.pools["prefill"].last_scale_s == 12.0
         assert keda.pools["decode"].threshold is None
+
+
+async def test_autoscaler_without_metrics_holds_and_says_so_on_the_timeline() -> None:
+    rig = Rig()
+    holding = "Prometheus unavailable: holding 3 replicas"
+    async with running(rig):
+        rig.autoscaler.current["decode"] = AutoscalerDecision(
+            metric=None, threshold=0.8, desired=3, last_scale_ns=None,
+            metrics_missing_since_ns=1 * S, note=holding,
+        )  # fmt: skip
+        await rig.at(4)
+        keda = rig.ctl.state().keda.pools["decode"]
+        assert (keda.metrics_missing_since_s, keda.note, keda.desired) == (1.0, holding, 3)
+        assert rig.metric("loadgen_keda_metrics_missing", pool="decode") == 1
+        await rig.at(20)  # still out: said once, not on every poll
+        rig.autoscaler.current["decode"] = AutoscalerDecision(
+            metric=0.4, threshold=0.8, desired=3, last_scale_ns=None
+        )
+        await rig.at(24)
+        assert rig.metric("loadgen_keda_metrics_missing", pool="decode") == 0
+    said = [m for m in rig.events("keda") if m.startswith("decode: metrics")]
+    assert said == [
+        f"decode: metrics unavailable since t=1 s, holding (nothing scales on missing data): "
+        f"{holding}",
+        "decode: metrics back after ~21 s; KEDA decides again",  # seen by the t=22 s poll
+    ]
+    assert [c for c in rig.scaler.calls if c[0] == "scale"] == []  # nothing scaled meanwhile
 
 
 async def test_script_without_phases_cannot_go_auto() -> None:

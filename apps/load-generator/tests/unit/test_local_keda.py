@@ -118,8 +118,30 @@ async def test_no_data_holds_the_size_and_says_so() -> None:
     assert scaler.calls == []
     notes = keda.notes()
     assert notes["prefill"] == "no data from Prometheus: holding 1 replicas"
-    assert notes["decode"] == "no data from Prometheus: holding 2 replicas"
+    assert notes["decode"] == "Prometheus unavailable: holding 2 replicas"
     assert keda.decisions()["prefill"].metric is None
+    # The first sync (15 s) found nothing: that is when the outage started, for both pools.
+    assert {d.metrics_missing_since_ns for d in keda.decisions().values()} == {15 * NS_PER_S}
+    assert keda.decisions()["decode"].note == notes["decode"]
+
+
+async def test_an_outage_after_a_scale_out_holds_past_the_window_then_metrics_clear_it() -> None:
+    keda, clock, scaler, metrics, _ = make({"prefill": 1.6, "decode": 0.4})
+    await run_until(keda, clock, 16)
+    assert scaler.calls == [("prefill", 2)]
+    # Prometheus stops answering for longer than the 300 s scale-down window: with data this
+    # calm the HPA would scale in; without data it must not move.
+    metrics.values["prefill"] = MetricsUnavailable("timeout")
+    await run_until(keda, clock, 700)
+    assert scaler.calls == [("prefill", 2)]
+    decision = keda.decisions()["prefill"]
+    assert decision.metrics_missing_since_ns == 30 * NS_PER_S
+    assert decision.desired == 2
+    assert decision.note == "Prometheus unavailable: holding 2 replicas"
+    metrics.values["prefill"] = 1.6
+    await run_until(keda, clock, 720)
+    assert keda.decisions()["prefill"].metrics_missing_since_ns is None
+    assert keda.decisions()["prefill"].metric == 1.6
 
 
 async def test_a_sustained_calm_scales_down_only_after_the_300_s_window() -> None:

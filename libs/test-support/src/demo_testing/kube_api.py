@@ -184,6 +184,11 @@ class KubeContractServer:
         with self._lock:
             self._faults.append(_Injected(fault, times, method, path_contains))
 
+    def clear_faults(self) -> None:
+        """Drop every injected fault not used up yet."""
+        with self._lock:
+            self._faults.clear()
+
     # --- lifecycle ------------------------------------------------------------------------
 
     @contextmanager

@@ -8,6 +8,9 @@ sizes come from the adapters' own objects at one explicit API version (`dgdsa_ve
 The official client is synchronous; each call runs in a worker thread with a request timeout.
 Retries with exponential backoff on 409, 429, 5xx and transport errors; every call is
 idempotent (read first, write only what differs), so a retry after a lost answer is harmless.
+A 409 Conflict on a scale means the object changed under us: the scale starts over from a fresh
+read (guard re-checked, nothing written if the size is already right) instead of resending.
+`retries` counts the attempts that failed and were retried (the fault suite reports it).
 RBAC (k8s/load-generator/base/rbac.yaml) allows exactly: get DGDSA, get/patch DGDSA/scale,
 get/patch the two ScaledObjects.
 """
@@ -98,6 +101,7 @@ class KubernetesScaler:
         self._api = api
         self._targets = targets
         self._retry = retry or RetryPolicy()
+        self.retries = 0
 
     async def state(self) -> ClusterState:
         pools = {}
@@ -112,22 +116,37 @@ class KubernetesScaler:
         return ClusterState(pools=pools, budget_gpus=self._targets.budget_gpus)
 
     async def scale(self, pool: PoolName, replicas: int) -> None:
-        state = await self.state()
-        desired = {name: s.desired for name, s in state.pools.items()}
-        name = check_scale(pool, replicas, desired, self._targets.budget_gpus)
-        if desired[name] == replicas:
-            return
-        adapter = self._targets.scaling_adapters[name]
-        answer = await self._call(
-            f"scale {adapter} to {replicas}",
-            self._api.patch_namespaced_custom_object_scale,
-            DGDSA_GROUP,
-            self._targets.dgdsa_version,
-            self._targets.namespace,
-            DGDSA_PLURAL,
-            adapter,
-            {"spec": {"replicas": replicas}},
-        )
+        retry = self._retry
+        for attempt in range(retry.attempts):
+            if attempt:
+                self.retries += 1
+                await asyncio.sleep(retry.backoff_s(attempt - 1))
+            state = await self.state()
+            desired = {name: s.desired for name, s in state.pools.items()}
+            name = check_scale(pool, replicas, desired, self._targets.budget_gpus)
+            if desired[name] == replicas:
+                return
+            adapter = self._targets.scaling_adapters[name]
+            try:
+                answer = await self._call(
+                    f"scale {adapter} to {replicas}",
+                    self._api.patch_namespaced_custom_object_scale,
+                    DGDSA_GROUP,
+                    self._targets.dgdsa_version,
+                    self._targets.namespace,
+                    DGDSA_PLURAL,
+                    adapter,
+                    {"spec": {"replicas": replicas}},
+                    conflict_retried=False,
+                )
+            except _Conflict as exc:
+                log.warning("scale %s: %s; reading it again", adapter, exc)
+                continue
+            break
+        else:
+            raise ScalerUnavailable(
+                f"scale {pool} to {replicas}: still conflicting after {retry.attempts} attempts"
+            )
         got = (answer or {}).get("spec", {}).get("replicas")
         if got != replicas:
             raise ScalerError(f"scale {adapter}: the API answered spec.replicas={got!r}")
@@ -193,11 +212,14 @@ class KubernetesScaler:
         metadata = obj.get("metadata") if isinstance(obj, Mapping) else None
         return dict((metadata or {}).get("annotations") or {})
 
-    async def _call(self, what: str, method: Callable[..., Any], *args: Any) -> Any:
+    async def _call(
+        self, what: str, method: Callable[..., Any], *args: Any, conflict_retried: bool = True
+    ) -> Any:
         retry = self._retry
         last = "no attempt"
         for attempt in range(retry.attempts):
             if attempt:
+                self.retries += 1
                 await asyncio.sleep(retry.backoff_s(attempt - 1))
             try:
                 return await asyncio.to_thread(
@@ -205,6 +227,8 @@ class KubernetesScaler:
                 )
             except ApiException as exc:
                 status = int(exc.status or 0)
+                if status == 409 and not conflict_retried:
+                    raise _Conflict(f"{what}: HTTP 409 {_message(exc)}") from exc
                 if status not in RETRYABLE_STATUS:
                     raise ScaleRejected(f"{what}: HTTP {status} {_message(exc)}") from exc
                 last = f"HTTP {status} {_message(exc)}"
@@ -212,6 +236,10 @@ class KubernetesScaler:
                 last = f"{type(exc).__name__}: {exc}"
             log.warning("%s: attempt %d/%d failed: %s", what, attempt + 1, retry.attempts, last)
         raise ScalerUnavailable(f"{what}: gave up after {retry.attempts} attempts ({last})")
+
+
+class _Conflict(ScalerError):
+    """409: the object changed since it was read; the caller reads it again."""
 
 
 def _message(exc: ApiException) -> str:

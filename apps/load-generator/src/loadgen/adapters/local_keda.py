@@ -5,9 +5,11 @@ PromQL, applies KEDA's and the HPA's rules (`keda_rules`) and calls the cluster 
 schedules per pool, as in a cluster: KEDA polls the trigger every `pollingInterval`, the HPA
 syncs every 15 s (and reads a fresh value, or the last poll's with useCachedMetrics). All times
 are on the given clock (the engine's demo clock: SPEED scales polling, syncs and windows).
-When Prometheus has no value the pool holds its size and the decision says so: nothing scales
-on missing data. (The real KEDA reads an empty answer as 0 by default; the kit's queries end in
-`or vector(0)`, so "no data" here means Prometheus itself did not answer.)
+When Prometheus has no value the pool holds its size and the decision says so (its note, and
+since when: `metrics_missing_since_ns`): nothing scales on missing data. That is upstream KEDA's
+behaviour on a scaler error without a `fallback` (k8s/keda configures none): the HPA gets no
+metric and keeps the replica count. (The real KEDA reads an empty answer as 0 by default; the
+kit's queries end in `or vector(0)`, so "no data" here means Prometheus itself did not answer.)
 Paused pools are left alone; resuming starts from a fresh HPA, as KEDA recreates it.
 """
 
@@ -76,6 +78,8 @@ class _Pool:
     metric: float | None = None
     desired: int | None = None
     last_scale_ns: int | None = None
+    missing_since_ns: int | None = None  # the first sync without a value, in this outage
+    query_error: str = ""  # the last failed query's error ("" when it answered)
     note: str = "waiting for the first sync"
 
 
@@ -110,6 +114,8 @@ class LocalKeda:
                 threshold=p.rules.threshold,
                 desired=p.desired,
                 last_scale_ns=p.last_scale_ns,
+                metrics_missing_since_ns=p.missing_since_ns,
+                note=p.note,
             )
             for pool, p in self._pools.items()
         }
@@ -159,10 +165,13 @@ class LocalKeda:
 
     async def _query(self, pool: PoolName, p: _Pool) -> float | None:
         try:
-            return await self._metrics.instant(p.rules.query)
+            value = await self._metrics.instant(p.rules.query)
         except MetricsUnavailable as exc:
             log.warning("local KEDA %s: %s", pool, exc)
+            p.query_error = str(exc)
             return None
+        p.query_error = ""
+        return value
 
     async def _sync(self, pool: PoolName, p: _Pool, now_ns: int, value: float | None) -> None:
         p.metric = value
@@ -173,10 +182,15 @@ class LocalKeda:
             log.warning("local KEDA %s: %s", pool, p.note)
             return
         if value is None:
-            if not p.note.startswith("no data"):
-                log.warning("local KEDA %s: no data from Prometheus, holding", pool)
-            p.note = f"no data from Prometheus: holding {state.desired} replicas"
+            if p.missing_since_ns is None:
+                p.missing_since_ns = now_ns
+                log.warning("local KEDA %s: no metric from Prometheus, holding", pool)
+            why = "Prometheus unavailable" if p.query_error else "no data from Prometheus"
+            p.note = f"{why}: holding {state.desired} replicas"
             return
+        if p.missing_since_ns is not None:
+            log.info("local KEDA %s: metrics back", pool)
+            p.missing_since_ns = None
         result = evaluate(
             p.rules, p.memory, now_ns=now_ns, value=value, current=state.desired, ready=state.ready
         )

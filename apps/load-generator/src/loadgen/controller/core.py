@@ -17,6 +17,7 @@ import logging
 
 from loadgen.clock import Clock, s_to_ns
 from loadgen.controller.metrics import ControllerMetrics
+from loadgen.controller.outages import MetricsOutageWatch
 from loadgen.controller.ports import (
     POOL_NAMES,
     AutoscalerView,
@@ -89,6 +90,7 @@ class ScenarioController:
         self.cluster: ClusterState | None = None
         self.paused: bool | None = None
         self._issued: dict[PoolName, int] = {}  # desired replicas as last set by us
+        self._outages = MetricsOutageWatch(self.timeline, clock, metrics)
         self.audience_choice: Segment = "live"  # the presenter's toggle of the audience screen
         self._last_error = ""
         self._lock = asyncio.Lock()
@@ -121,6 +123,11 @@ class ScenarioController:
             except ConfigError as exc:
                 self.timeline.add("error", "controller", f"{exc}; starting in manual mode")
                 saved = SavedState(mode="manual")
+            try:  # the annotations outlive the app: a SIGKILLed run in auto mode leaves them set
+                left_paused = await self.scaler.autoscaling_paused()
+            except ScalerError as exc:
+                self.timeline.add("error", "controller", f"KEDA pause state unknown: {exc}")
+                left_paused = None
             mode: Mode = saved.mode if saved is not None else self._start_mode
             if mode == "auto" and self._playable():
                 index = 0
@@ -143,6 +150,10 @@ class ScenarioController:
             self._save()
             self.timeline.add("mode", "controller", f"{mode} mode at start; KEDA resumed")
             await self._set_paused(False)
+            if left_paused and self.paused is False:
+                self.timeline.add(
+                    "keda", "controller", "KEDA was left paused by a previous run; resumed"
+                )
 
     def _playable(self) -> bool:
         return bool(self.script.phases) and self.script.layout is not None
@@ -195,7 +206,11 @@ class ScenarioController:
                     f"pools are scaled by hand in manual mode only; in {self.mode} mode "
                     f"{owner} owns them"
                 )
-            await self._scale(pool, replicas, "presenter", "presenter override")
+            try:
+                await self._scale(pool, replicas, "presenter", "presenter override")
+            except ScalerError as exc:
+                self._scaler_failed("presenter", f"{pool} -> {replicas}: {exc}")
+                raise
             assert self.cluster is not None
             return self.cluster
 
@@ -313,8 +328,16 @@ class ScenarioController:
     async def _script_scale(self, pool: PoolName, replicas: int, why: str, phase: str) -> None:
         try:
             await self._scale(pool, replicas, "script", why, phase)
-        except (ScaleGuardError, ScalerError) as exc:
+        except ScaleGuardError as exc:
             self.timeline.add("error", "script", f"{pool} -> {replicas}: {exc}", phase=phase)
+        except ScalerError as exc:
+            self._scaler_failed("script", f"{pool} -> {replicas}: {exc}", phase)
+
+    def _scaler_failed(self, source: EventSource, message: str, phase: str | None = None) -> None:
+        """A scale call the cluster did not take (after the adapter's retries): shown, counted."""
+        self.timeline.add("error", source, message, phase=phase)
+        if self._metrics is not None:
+            self._metrics.scaler_failed(source)
 
     # ----- scaling, with the guard every path goes through ----------------------------------
     async def _scale(
@@ -385,6 +408,8 @@ class ScenarioController:
     # ----- watching --------------------------------------------------------------------------
     async def poll(self) -> None:
         """Refresh pool sizes and the pause state; put KEDA back where the mode wants it."""
+        if self.autoscaler is not None:
+            self._outages.observe(self.autoscaler.decisions())
         try:
             await self._refresh()
             paused = await self.scaler.autoscaling_paused()

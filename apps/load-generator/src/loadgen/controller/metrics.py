@@ -32,6 +32,16 @@ class ControllerMetrics:
         self.keda_paused = Gauge(
             "loadgen_keda_paused", "1 while the autoscaler is paused", registry=registry
         )
+        self.scaler_errors = Counter(
+            "loadgen_scenario_scaler_errors",
+            "Scale calls the cluster did not take after the adapter's retries, by who asked",
+            ["source"], registry=registry,
+        )  # fmt: skip
+        self.keda_metrics_missing = Gauge(
+            "loadgen_keda_metrics_missing",
+            "1 while the autoscaler gets no metric for the pool and holds its size",
+            ["pool"], registry=registry,
+        )  # fmt: skip
 
     def set_phase(self, phase: str | None, mode: str) -> None:
         self.phase_info.clear()
@@ -53,3 +63,9 @@ class ControllerMetrics:
 
     def paused(self, paused: bool) -> None:
         self.keda_paused.set(1 if paused else 0)
+
+    def metrics_missing(self, pool: PoolName, missing: bool) -> None:
+        self.keda_metrics_missing.labels(pool).set(1 if missing else 0)
+
+    def scaler_failed(self, source: str) -> None:
+        self.scaler_errors.labels(source).inc()

@@ -83,13 +83,19 @@ class LoadDriver(Protocol):
 class AutoscalerDecision:
     """The autoscaler's last evaluation of one pool, for ScenarioState.keda.
 
-    `last_scale_ns` is on the same clock the controller runs on (the engine's demo clock).
+    `last_scale_ns` and `metrics_missing_since_ns` are on the same clock the controller runs on
+    (the engine's demo clock). `metrics_missing_since_ns` is set while the metric query gives
+    no value (Prometheus down, timing out, or no data): the autoscaler then holds the pool's
+    size, as KEDA does on a scaler error when no `fallback` is configured; `note` says why the
+    pool is where it is.
     """
 
     metric: float | None
     threshold: float
     desired: int | None
     last_scale_ns: int | None
+    metrics_missing_since_ns: int | None = None
+    note: str = ""
 
 
 class AutoscalerView(Protocol):

@@ -42,6 +42,12 @@ class KedaPoolView(_Model):
     threshold: float | None = Field(description="null until the autoscaler has reported")
     desired: int | None
     last_scale_s: float | None = Field(description="demo seconds since the controller started")
+    metrics_missing_since_s: float | None = Field(
+        default=None,
+        description="set while the autoscaler gets no metric (Prometheus down or no data): demo "
+        "seconds since the controller started when that began; the pool holds its size",
+    )
+    note: str | None = Field(default=None, description="why the pool is where it is")
 
 
 class KedaView(_Model):

@@ -65,6 +65,12 @@ def build_state(ctl: ScenarioController) -> ScenarioState:
             last_scale_s=(
                 ctl.timeline.seconds(d.last_scale_ns) if d and d.last_scale_ns is not None else None
             ),
+            metrics_missing_since_s=(
+                ctl.timeline.seconds(d.metrics_missing_since_ns)
+                if d and d.metrics_missing_since_ns is not None
+                else None
+            ),
+            note=d.note or None if d else None,
         )
     return ScenarioState(
         mode=ctl.mode,

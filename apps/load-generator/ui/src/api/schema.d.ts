@@ -552,6 +552,16 @@ export interface components {
             /** Metric */
             metric: number | null;
             /**
+             * Metrics Missing Since S
+             * @description set while the autoscaler gets no metric (Prometheus down or no data): demo seconds since the controller started when that began; the pool holds its size
+             */
+            metrics_missing_since_s?: number | null;
+            /**
+             * Note
+             * @description why the pool is where it is
+             */
+            note?: string | null;
+            /**
              * Threshold
              * @description null until the autoscaler has reported
              */

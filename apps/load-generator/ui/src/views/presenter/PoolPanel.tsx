@@ -75,6 +75,11 @@ export function PoolPanel({ pools, scenario, action }: Props) {
                     KEDA {kedaMetric(keda.metric)} / {kedaMetric(keda.threshold)} → {keda.desired ?? "–"}
                   </span>
                 ) : null}
+                {keda?.metrics_missing_since_s != null ? (
+                  <span className="keda-holding" data-testid={`keda-holding-${pool}`} title={keda.note ?? ""}>
+                    no metrics since t={Math.round(keda.metrics_missing_since_s)} s: holding
+                  </span>
+                ) : null}
               </div>
             );
           })
