@@ -76,3 +76,30 @@ def test_prometheus_exports_each_latency_with_the_slo_as_a_bucket_edge() -> None
     tokens = {labels["kind"]: v for labels, v in samples["loadgen_tokens_total"]
               if labels["workload"] == "chat"}  # fmt: skip
     assert tokens == {"input": 1000, "output": 4, "cached": 800}
+
+
+def test_weighted_observe_exports_what_one_observe_per_token_would() -> None:
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from loadgen.metrics.prometheus import observe_weighted
+
+    pairs = [(20 * MS, 1), (60 * MS, 3), (1.5 * MS, 2), (60_000 * MS, 1), (7 * MS, 0)]
+    exports = []
+    for batched in (False, True):
+        registry = CollectorRegistry()
+        hist = Histogram("itl", "per token", ["workload"], buckets=(0.002, 0.02, 0.06, 1.0),
+                         registry=registry)  # fmt: skip
+        child = hist.labels("chat")
+        if batched:
+            observe_weighted(child, pairs)
+        else:
+            for value_ns, weight in pairs:
+                for _ in range(weight):
+                    child.observe(value_ns / 1e9)
+        families = text_string_to_metric_families(generate_latest(registry).decode())
+        exports.append({(s.name, s.labels.get("le")): s.value for f in families for s in f.samples})
+    one_by_one, batched_export = exports
+    assert batched_export.keys() == one_by_one.keys()
+    for key, value in one_by_one.items():
+        assert batched_export[key] == pytest.approx(value, rel=1e-12), key
+    assert one_by_one[("itl_bucket", "0.06")] == 6  # the 60 ms ones sit on the edge: le is <=

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -95,3 +96,68 @@ def test_live_window_forgets_old_bins_and_reports_span() -> None:
     early.restart(0)
     _, span_early = early.tally(now_ns=2 * S)
     assert span_early == pytest.approx(2.0)
+
+
+def test_add_many_equals_add_one_by_one() -> None:
+    pairs = [(0.0, 1), (3e-8, 2), (0.021, 1), (0.5, 4), (12.0, 0), (0.021, 3)]
+    one, many = LogHistogram(), LogHistogram()
+    for value, weight in pairs:
+        one.add(value * 1e-3, weight)
+    many.add_many(pairs, 1e-3)
+    assert (many.count, many.total) == (one.count, one.total)
+    assert [many.quantile(q) for q in (0, 0.3, 0.5, 0.9, 1)] == [
+        one.quantile(q) for q in (0, 0.3, 0.5, 0.9, 1)
+    ]
+
+
+def test_live_window_equals_merging_its_bins_afresh() -> None:
+    # The window keeps its closed bins merged (add on close, subtract on expiry): whatever the
+    # sequence, it must read exactly as merging the bins of the last window_s seconds afresh.
+    rng = random.Random(7)
+    live = LiveWindow(window_s=5)
+    live.restart(0)
+    kept: list[tuple[int, RequestRecord | None, int]] = []  # (now_ns, record, dispatch lag)
+    now = 0
+    for _ in range(400):
+        now += rng.choice([0, 1, 50 * MS, 400 * MS, S, 3 * S, 7 * S])
+        if rng.random() < 0.3:
+            lag = rng.randrange(0, 80 * MS)
+            live.add_arrival("chat", lag, now)
+            kept.append((now, None, lag))
+        else:
+            rec = record(
+                workload=rng.choice(["chat", "reasoning"]), turn=rng.randint(1, 6),
+                status=rng.choice(["ok", "ok", "error", "dropped", "stopped"]),
+                first_token_ns=rng.randrange(3 * MS, 900 * MS),
+                gaps=[(rng.randrange(MS, 90 * MS), rng.randint(1, 3)) for _ in range(20)],
+            )  # fmt: skip
+            live.add_record(rec, now)
+            kept.append((now, rec, 0))
+        if rng.random() < 0.2:
+            got, _ = live.tally(now)
+            fresh = Tally()
+            for at, kept_rec, lag in kept:
+                if at // S > now // S - 5:
+                    if kept_rec is None:
+                        fresh.add_arrival("chat", lag)
+                    else:
+                        fresh.add_record(kept_rec)
+            assert set(got.turns) == set(fresh.turns)
+            for w in got.workloads:
+                assert _flat(got.workloads[w].to_dict(1.0)) == _flat(
+                    fresh.workloads[w].to_dict(1.0)
+                )
+            for label in got.turns:
+                assert _flat(got.turns[label].to_dict()) == _flat(fresh.turns[label].to_dict())
+            assert _flat(got.dispatch_lag.summary()) == _flat(fresh.dispatch_lag.summary())
+
+
+def _flat(view: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dict -> flat; floats compared approximately (sums differ in the last bits)."""
+    out: dict[str, Any] = {}
+    for key, value in view.items():
+        if isinstance(value, dict) and key != "reasons":
+            out |= _flat(value, f"{prefix}{key}.")
+        else:
+            out[prefix + key] = pytest.approx(value) if isinstance(value, float) else value
+    return out

@@ -35,7 +35,7 @@ from loadgen.metrics.snapshot import (
     client_health,
     session_summary,
 )
-from loadgen.metrics.tally import Tally
+from loadgen.metrics.tally import Tally, latency_digest
 from loadgen.records import (
     REASON_CANCELLED,
     REASON_IN_FLIGHT_CAP,
@@ -316,8 +316,9 @@ class Engine:
         now = self.clock.now_ns()
         if self._metrics is not None:
             self._metrics.observe(record)
-        self._live.add_record(record, now)
-        self._session.add_record(record)
+        digest = latency_digest(record) if record.status in ("ok", "error") else None
+        self._live.add_record(record, now, digest)
+        self._session.add_record(record, digest)
         for sink in self._sinks:
             sink.write(record)
 
@@ -325,7 +326,7 @@ class Engine:
     def _publish(self) -> None:
         self._hub.publish(self.snapshot())
         for sink in self._sinks:
-            sink.flush()
+            sink.flush(wait=False)
 
     def snapshot(self) -> LiveSnapshot:
         """The live window now (also refreshes the achieved-rate and health gauges)."""

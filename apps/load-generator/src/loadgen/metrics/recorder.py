@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -15,11 +16,16 @@ log = logging.getLogger(__name__)
 
 
 class JsonlLog:
-    """Appends one JSON object per request to a file (flushed at 1 Hz and at stop).
+    """Appends one JSON object per request to a file.
+
+    Lines are serialized in the event loop (cheap) and written by one background thread: the
+    1 Hz flush hands its batch over without waiting, so a slow disk (the machine is shared)
+    never stalls the loop. `flush(wait=True)` (at stop) and `close` return once it is written.
 
     Size-based rotation, so a days-long booth run cannot fill the disk: once the file holds
     `max_bytes`, it becomes `<name>.1` (the older ones shift to `.2` ... `.<keep>`, the oldest
-    is deleted) and a new file starts. A record is never split across two files.
+    is deleted) and a new file starts. A record is never split across two files. The file,
+    its size and the rotation belong to the writer thread.
     """
 
     def __init__(self, path: Path, *, max_bytes: int | None = None, keep: int = 5) -> None:
@@ -33,22 +39,44 @@ class JsonlLog:
             self._size = path.stat().st_size
         except OSError as exc:
             raise ConfigError(f"request log {path}: {exc.strerror}") from None
+        self._open = True
+        self._lines: list[str] = []
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="request-log")
+        self._last: Future[None] | None = None
 
     def write(self, record: RequestRecord) -> None:
-        if self._file is None:
-            return
-        line = json.dumps(record.to_json(), separators=(",", ":")) + "\n"
-        size = len(line.encode("utf-8"))
-        if self.max_bytes is not None and self._size > 0 and self._size + size > self.max_bytes:
-            self._rotate()
-            if self._file is None:
-                return
-        self._file.write(line)
-        self._size += size
+        if self._open:
+            self._lines.append(json.dumps(record.to_json(), separators=(",", ":")) + "\n")
+
+    def flush(self, *, wait: bool = True) -> None:
+        if self._open and self._lines:
+            batch, self._lines = self._lines, []
+            self._last = self._writer.submit(self._append, batch)
+        if wait and self._last is not None:
+            self._last.result()  # the thread writes in order: the last batch is the newest
 
     def rotated(self, index: int) -> Path:
         """The `index`-th older file (1 = the most recent one rotated out)."""
         return self.path.with_name(f"{self.path.name}.{index}")
+
+    def _append(self, lines: list[str]) -> None:
+        """Writer thread: append `lines`, rotating between two lines when the file is full."""
+        try:
+            for line in lines:
+                if self._file is None:
+                    return
+                size = len(line.encode("utf-8"))
+                over = self.max_bytes is not None and self._size + size > self.max_bytes
+                if over and self._size > 0:
+                    self._rotate()
+                    if self._file is None:
+                        return
+                self._file.write(line)
+                self._size += size
+            if self._file is not None:
+                self._file.flush()
+        except OSError as exc:  # the session goes on; say why lines are missing
+            log.error("request log %s: %s", self.path, exc)
 
     def _rotate(self) -> None:
         assert self._file is not None
@@ -71,14 +99,14 @@ class JsonlLog:
         self._size = 0
         self.rotations += 1
 
-    def flush(self) -> None:
-        if self._file is not None:
-            self._file.flush()
-
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._open:
+            self.flush()
+            self._open = False
+            self._writer.shutdown(wait=True)
+            if self._file is not None:
+                self._file.close()
+                self._file = None
 
 
 def write_summary(folder: Path, summary: dict[str, Any]) -> Path:

@@ -32,12 +32,38 @@ class LogHistogram:
         self.count += weight
         self.total += value * weight
 
+    def add_many(self, pairs: Iterable[tuple[float, int]], scale: float = 1.0) -> None:
+        """`add(value * scale, weight)` for each pair, in one loop (a 2000-token answer's ITLs
+        go through here twice per record: the live bin and the session tally)."""
+        counts, log, count, total = self._counts, math.log, self.count, self.total
+        for value, weight in pairs:
+            if weight <= 0:
+                continue
+            value *= scale
+            index = 0 if value <= _MIN_VALUE else int(log(value / _MIN_VALUE) / _LOG_RATIO)
+            counts[index] = counts.get(index, 0) + weight
+            count += weight
+            total += value * weight
+        self.count, self.total = count, total
+
     def merge(self, other: LogHistogram) -> None:
         counts = self._counts
         for index, n in other._counts.items():
             counts[index] = counts.get(index, 0) + n
         self.count += other.count
         self.total += other.total
+
+    def subtract(self, other: LogHistogram) -> None:
+        """Undo `merge(other)` (the live window drops its oldest second this way)."""
+        counts = self._counts
+        for index, n in other._counts.items():
+            left = counts[index] - n
+            if left:
+                counts[index] = left
+            else:
+                del counts[index]
+        self.count -= other.count
+        self.total = self.total - other.total if self.count else 0.0
 
     @classmethod
     def merged(cls, parts: Iterable[LogHistogram]) -> LogHistogram:

@@ -16,6 +16,20 @@ NS = 1e-9
 KIND_NAMES = tuple(kind for kind, _ in TOKEN_KINDS)
 
 
+Digest = dict[str, LogHistogram]
+
+
+def latency_digest(record: RequestRecord) -> Digest:
+    """The record's latencies (seconds) as one small histogram each: a 2000-token answer's
+    ITLs are bucketed once, then merged into every tally the record goes to (live bin,
+    session, chat turn) instead of being bucketed again for each."""
+    digest: Digest = {}
+    for metric in LATENCIES:
+        hist = digest[metric.key] = LogHistogram()
+        hist.add_many(metric.read_ns(record), NS)
+    return digest
+
+
 class WorkloadTally:
     """Latency histograms (seconds, one per registry latency) and counts of one workload/turn."""
 
@@ -42,7 +56,8 @@ class WorkloadTally:
         self.dispatched = 0
         self.reasons: Counter[str] = Counter()
 
-    def add_record(self, record: RequestRecord) -> None:
+    def add_record(self, record: RequestRecord, digest: Digest | None = None) -> None:
+        """`digest`: `latency_digest(record)` when the caller already has it."""
         if record.status == "dropped":
             self.dropped += 1
             self.reasons[record.reason] += 1
@@ -55,10 +70,8 @@ class WorkloadTally:
         else:
             self.errors += 1
             self.reasons[record.reason] += 1
-        for metric in LATENCIES:
-            hist = self.latency[metric.key]
-            for value_ns, weight in metric.read_ns(record):
-                hist.add(value_ns * NS, weight)
+        for key, hist in (digest or latency_digest(record)).items():
+            self.latency[key].merge(hist)
         for kind, read in TOKEN_KINDS:
             self.tokens[kind] += read(record) or 0
 
@@ -74,6 +87,28 @@ class WorkloadTally:
         self.arrivals += other.arrivals
         self.dispatched += other.dispatched
         self.reasons.update(other.reasons)
+
+    def subtract(self, other: WorkloadTally) -> None:
+        """Undo `merge(other)`."""
+        for key, hist in other.latency.items():
+            self.latency[key].subtract(hist)
+        for kind, count in other.tokens.items():
+            self.tokens[kind] -= count
+        self.ok -= other.ok
+        self.errors -= other.errors
+        self.dropped -= other.dropped
+        self.stopped -= other.stopped
+        self.arrivals -= other.arrivals
+        self.dispatched -= other.dispatched
+        self.reasons.subtract(other.reasons)
+        self.reasons = +self.reasons  # drop the reasons that fell to zero
+
+    def empty(self) -> bool:
+        return not (
+            self.ok or self.errors or self.dropped or self.stopped or self.arrivals
+            or self.dispatched or any(self.tokens.values())
+            or any(h.count for h in self.latency.values())
+        )  # fmt: skip
 
     def to_dict(self, seconds: float | None = None) -> dict[str, Any]:
         """Percentiles in ms, counts, and (given the span in seconds) rates."""
@@ -109,14 +144,16 @@ class Tally:
         self.turns: dict[str, WorkloadTally] = {}
         self.dispatch_lag = LogHistogram()  # arrival loop wake-up lateness (seconds)
 
-    def add_record(self, record: RequestRecord) -> None:
-        self.workloads[record.workload].add_record(record)
+    def add_record(self, record: RequestRecord, digest: Digest | None = None) -> None:
+        if digest is None and record.status in ("ok", "error"):
+            digest = latency_digest(record)  # once, for the workload and the chat turn
+        self.workloads[record.workload].add_record(record, digest)
         if record.workload == "chat" and record.status != "dropped":
             label = turn_label(record.turn)
             tally = self.turns.get(label)
             if tally is None:
                 tally = self.turns[label] = WorkloadTally()
-            tally.add_record(record)
+            tally.add_record(record, digest)
 
     def add_arrival(self, workload: Workload, dispatch_lag_ns: int) -> None:
         """An arrival came due; the loop woke `dispatch_lag_ns` after its intended instant."""
@@ -136,3 +173,14 @@ class Tally:
                 mine = self.turns[label] = WorkloadTally()
             mine.merge(tally)
         self.dispatch_lag.merge(other.dispatch_lag)
+
+    def subtract(self, other: Tally) -> None:
+        """Undo `merge(other)`; a chat turn left with nothing is dropped, as if never merged."""
+        for w in WORKLOADS:
+            self.workloads[w].subtract(other.workloads[w])
+        for label, tally in other.turns.items():
+            mine = self.turns[label]
+            mine.subtract(tally)
+            if mine.empty():
+                del self.turns[label]
+        self.dispatch_lag.subtract(other.dispatch_lag)
