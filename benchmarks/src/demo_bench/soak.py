@@ -70,6 +70,7 @@ class Soak:
         self.phase_flagged = False
         self.left_auto = False
         self.phase_overruns: list[str] = []
+        self.started = time.monotonic()
 
     @property
     def auto(self) -> bool:
@@ -144,7 +145,7 @@ class Soak:
                 assert http.post("/api/scenario/auto", headers=self.auth).status_code == 200
             else:
                 assert http.post("/api/workload/start", headers=self.auth).status_code == 200
-            started = time.monotonic()
+            started = self.started = time.monotonic()
             next_preset, preset_index, last_sample = 0.0, 0, 0.0
             while (now := time.monotonic() - started) < wall_s:
                 if not auto and now >= next_preset:
@@ -185,8 +186,9 @@ class Soak:
         self.events.append(preset["id"])
 
     def check_phase(self, scenario: dict[str, Any], now: float) -> None:
-        """A phase is stuck when this soak has seen it for longer than its length plus 5 demo
-        seconds and two samples (measured here: the app's own elapsed_s stops at the length).
+        """A phase is stuck when its time is up (the app's view; its elapsed_s stops at the
+        length) and this soak has seen it for longer than its length plus 5 demo seconds and two
+        samples.
         Auto mode ending by itself is a stuck demo too."""
         if scenario.get("mode") != "auto" and not self.left_auto:
             self.left_auto = True
@@ -196,7 +198,10 @@ class Soak:
         if phase_id != self.phase:
             self.phase, self.phase_since, self.phase_flagged = phase_id, now, False
         bound_s = (phase.get("duration_s", 0.0) + 5) / self.args.speed + 2 * self.args.sample_s
-        if phase and not self.phase_flagged and now - self.phase_since > bound_s:
+        # Both clocks must agree: the app's says the phase's time is up, ours that it has
+        # been seen too long (either alone misleads when samples arrive late).
+        time_up = phase.get("time_left_s", 0.0) <= 0
+        if phase and time_up and not self.phase_flagged and now - self.phase_since > bound_s:
             self.phase_flagged = True
             self.phase_overruns.append(
                 f"{phase_id} seen for {now - self.phase_since:.0f} s of wall time "
@@ -207,7 +212,10 @@ class Soak:
         metrics = http.get("/metrics").text
         status = http.get("/api/status").json()
         if auto:
-            self.check_phase(http.get("/api/scenario").json(), now)
+            scenario = http.get("/api/scenario").json()
+            # Stamped when the answer came: the sample's other calls can take seconds on a
+            # loaded machine, which would date a new phase too early.
+            self.check_phase(scenario, time.monotonic() - self.started)
         with app.oneshot():
             memory = app.memory_info().rss / 2**20
             fds, threads = app.num_fds(), app.num_threads()
