@@ -27,7 +27,7 @@ import pytest
 
 from demo_common.net import free_port
 from demo_testing.accounting import totals, unaccounted
-from demo_testing.app_server import record_numbers, short_cycle_script
+from demo_testing.app_server import record_numbers, short_cycle_script, wait_healthy
 from demo_testing.bad_openai import bad_openai_server
 from demo_testing.doubles import write_tiny_corpus
 from demo_testing.kube_api import KubeContractServer
@@ -66,17 +66,7 @@ async def app_process(argv: list[str], env: dict[str, str], log: Path) -> AsyncI
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(600):
-                try:
-                    async with http.get(f"{url}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                assert process.returncode is None, "the app exited at start (see its log)"
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError(f"the app did not come up (log: {log})")
+            await wait_healthy(http, url, process)
         yield url, process
     finally:
         if process.returncode is None:

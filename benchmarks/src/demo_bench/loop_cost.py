@@ -92,7 +92,7 @@ def measure(answers: int = 60, tokens: int = 2000, repeat: int = 3) -> dict[str,
         build_snapshot(
             at=datetime.now(UTC), state="running", tally=tally, span_s=span_s,
             targets=dict.fromkeys(WORKLOADS, 1.0), lanes=dict.fromkeys(WORKLOADS, (1, 1, 0)),
-            slos=slos, client=client_health(0, tally, 50.0),
+            slos=slos, client=client_health(0, tally.dispatch_lag, 50.0),
         )  # fmt: skip
 
     return {

@@ -11,13 +11,12 @@ from typing import Any
 
 import aiohttp
 import pytest
-import uvicorn
 
 from demo_common.corpus import Corpus, load_corpus
 from demo_common.net import free_port
+from demo_testing.app_server import app_serving
 from demo_testing.doubles import FakeClock, write_tiny_corpus
 from loadgen.api import create_app
-from loadgen.cli import AppServer
 from loadgen.scenario import load_demo_script
 from loadgen.settings import Settings
 from loadgen.workloads.followup import FollowupQuestions
@@ -36,18 +35,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 
 @asynccontextmanager
 async def served_app(settings: Settings, corpus: Corpus) -> AsyncIterator[str]:
-    script = load_demo_script()
-    app = create_app(settings, script=script, corpus=corpus, presenter_token=TOKEN)
-    config = uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning")
-    server = AppServer(config)
-    async with asyncio.TaskGroup() as tg:
-        task = tg.create_task(server.serve())
-        await asyncio.wait_for(server.up.wait(), 30)
-        try:
-            yield f"http://127.0.0.1:{settings.port}"
-        finally:
-            server.should_exit = True
-            await task
+    app = create_app(settings, script=load_demo_script(), corpus=corpus, presenter_token=TOKEN)
+    async with app_serving(app, settings.port) as url:
+        yield url
 
 
 async def read_events(session: aiohttp.ClientSession, url: str, count: int) -> list[dict[str, Any]]:

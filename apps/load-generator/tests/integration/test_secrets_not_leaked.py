@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from demo_common.net import free_port
+from demo_testing.app_server import wait_healthy
 from demo_testing.bad_openai import bad_openai_server
 from demo_testing.doubles import write_tiny_corpus
 
@@ -69,14 +70,7 @@ async def drive(url: str) -> dict[str, str]:
     token = SECRETS["PRESENTER_TOKEN"]
     auth = {"Authorization": f"Bearer {token}"}
     async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.get(f"{url}/healthz") as response:
-                    if response.status == 200:
-                        break
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
+        await wait_healthy(http, url)
         config = {"rps": 6, "mix": {"chat": 3, "summarization": 1, "reasoning": 1}}
         assert (await http.put(f"{url}/api/workload/config", json=config, headers=auth)).ok
         assert (await http.post(f"{url}/api/workload/start", headers=auth)).ok

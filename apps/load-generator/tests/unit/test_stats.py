@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from loadgen.metrics.live import LiveWindow
+from loadgen.metrics.snapshot import client_health
 from loadgen.metrics.stats import LogHistogram
 from loadgen.metrics.tally import Tally
 from loadgen.records import RequestRecord
@@ -161,3 +162,17 @@ def _flat(view: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[prefix + key] = pytest.approx(value) if isinstance(value, float) else value
     return out
+
+
+def test_one_late_arrival_flags_the_client_for_the_recent_seconds_only() -> None:
+    # The saturation flag looks back 5 s: one arrival dispatched 80 ms late is not the client's
+    # state 30 s later (the live window's span).
+    live = LiveWindow(window_s=30)
+    flagged = []
+    for second in range(100, 140):
+        lag_ms = 80 if second == 100 else 1
+        live.add_arrival("chat", dispatch_lag_ns=lag_ms * MS, now_ns=second * S)
+        recent = live.recent_dispatch_lag(second * S + S // 2, 5)
+        if client_health(0, recent, 50.0).saturated:
+            flagged.append(second)
+    assert flagged == [100, 101, 102, 103, 104]

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import uvicorn
 from fastapi import FastAPI
 
@@ -63,6 +64,22 @@ async def app_serving(app: FastAPI, port: int | None = None) -> AsyncIterator[st
         finally:
             server.should_exit = True
             await task
+
+
+async def wait_healthy(
+    http: aiohttp.ClientSession, url: str, process: asyncio.subprocess.Process | None = None
+) -> None:
+    """Poll `url`/healthz until it answers 200 (60 s at most); fail early if `process` exits."""
+    for _ in range(600):
+        try:
+            async with http.get(f"{url}/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        assert process is None or process.returncode is None, "the app exited at start"
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} did not become healthy in 60 s")
 
 
 def record_numbers(results: Path, name: str, numbers: dict[str, Any]) -> None:

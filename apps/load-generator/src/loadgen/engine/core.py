@@ -21,7 +21,7 @@ from typing import Any, Literal
 from loadgen.clock import Clock, ns_to_s, s_to_ns
 from loadgen.engine.arrivals import PoissonArrivals
 from loadgen.engine.lanes import Lane, LaneRunner
-from loadgen.engine.monitor import LoopLagProbe, Ticker
+from loadgen.engine.monitor import SATURATION_HORIZON_S, LoopLagProbe, Ticker
 from loadgen.engine.ports import RecordSink, RequestSender
 from loadgen.engine.settings import EngineSettings
 from loadgen.errors import EngineStateError
@@ -332,7 +332,8 @@ class Engine:
         """The live window now (also refreshes the achieved-rate and health gauges)."""
         tally, span_s = self._live.tally(self.clock.now_ns())
         loop_lag_ns = self._lag_probe.worst_ns()
-        health = client_health(loop_lag_ns, tally, self.settings.saturation_lag_ms)
+        recent = self._live.recent_dispatch_lag(self.clock.now_ns(), SATURATION_HORIZON_S)
+        health = client_health(loop_lag_ns, recent, self.settings.saturation_lag_ms)
         snap = build_snapshot(
             at=datetime.now(UTC),
             state=self._state,

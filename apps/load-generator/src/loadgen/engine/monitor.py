@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 from loadgen.clock import Clock, s_to_ns
 
-KEEP_S = 5.0  # how far back the worst loop lag is remembered
+SATURATION_HORIZON_S = 5  # how far back "the client is late" looks: loop lag and dispatch lag
+KEEP_S = float(SATURATION_HORIZON_S)  # how far back the worst loop lag is remembered
 
 
 class LoopLagProbe:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from loadgen.clock import NS_PER_S
 from loadgen.metrics.snapshot import LiveSnapshot
+from loadgen.metrics.stats import LogHistogram
 from loadgen.metrics.tally import Digest, Tally
 from loadgen.records import RequestRecord, Workload
 
@@ -67,6 +68,13 @@ class LiveWindow:
 
     def add_dispatch(self, workload: Workload, now_ns: int) -> None:
         self._bin(now_ns).add_dispatch(workload)
+
+    def recent_dispatch_lag(self, now_ns: int, seconds: int) -> LogHistogram:
+        """The arrival loops' lateness over the last `seconds` bins (the current one included):
+        the saturation flag's horizon, shorter than the window so one late arrival does not
+        flag the next 30 windows."""
+        second = now_ns // NS_PER_S
+        return LogHistogram.merged(t.dispatch_lag for s, t in self._bins if s > second - seconds)
 
     def tally(self, now_ns: int) -> tuple[Tally, float]:
         """The merged window and the seconds it spans (shorter right after a restart)."""

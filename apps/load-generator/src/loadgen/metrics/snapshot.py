@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from loadgen.metrics.stats import LogHistogram
 from loadgen.metrics.tally import Tally, WorkloadTally
 from loadgen.records import WORKLOADS, Workload
 from loadgen.scenario.models import Slo
@@ -152,9 +153,10 @@ def build_snapshot(
     )
 
 
-def client_health(loop_lag_ns: int, tally: Tally, bound_ms: float) -> ClientHealth:
-    """Saturated when the event loop or the arrival loops run later than `bound_ms`."""
-    dispatch_p99 = tally.dispatch_lag.quantile(0.99)
+def client_health(loop_lag_ns: int, dispatch_lag: LogHistogram, bound_ms: float) -> ClientHealth:
+    """Saturated when the event loop or the arrival loops ran later than `bound_ms` lately
+    (both over the same recent seconds; see docs/measurement-conventions.md)."""
+    dispatch_p99 = dispatch_lag.quantile(0.99)
     loop_lag_ms = loop_lag_ns / 1e6
     dispatch_ms = None if dispatch_p99 is None else dispatch_p99 * 1000
     saturated = loop_lag_ms > bound_ms or (dispatch_ms is not None and dispatch_ms > bound_ms)
