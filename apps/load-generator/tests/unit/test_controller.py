@@ -343,6 +343,9 @@ async def test_autoscaler_without_metrics_holds_and_says_so_on_the_timeline() ->
             metric=None, threshold=0.8, desired=3, last_scale_ns=None,
             metrics_missing_since_ns=1 * S, note=holding,
         )  # fmt: skip
+        # One source: the gauge says what the API says at the same instant, before any poll.
+        assert rig.metric("loadgen_keda_metrics_missing", pool="decode") == 1
+        assert rig.ctl.state().keda.pools["decode"].metrics_missing_since_s == 1.0
         await rig.at(4)
         keda = rig.ctl.state().keda.pools["decode"]
         assert (keda.metrics_missing_since_s, keda.note, keda.desired) == (1.0, holding, 3)
@@ -351,8 +354,8 @@ async def test_autoscaler_without_metrics_holds_and_says_so_on_the_timeline() ->
         rig.autoscaler.current["decode"] = AutoscalerDecision(
             metric=0.4, threshold=0.8, desired=3, last_scale_ns=None
         )
-        await rig.at(24)
         assert rig.metric("loadgen_keda_metrics_missing", pool="decode") == 0
+        await rig.at(24)
     said = [m for m in rig.events("keda") if m.startswith("decode: metrics")]
     assert said == [
         f"decode: metrics unavailable since t=1 s, holding (nothing scales on missing data): "

@@ -7,7 +7,8 @@ from pathlib import Path
 
 CONTROLLER = Path(__file__).resolve().parents[2] / "src/loadgen/controller"
 ALLOWED = (
-    "__future__", "asyncio", "collections", "contextlib", "dataclasses", "datetime", "json",
+    "__future__", "asyncio", "collections", "contextlib", "dataclasses", "datetime", "functools",
+    "json",
     "logging", "os", "pathlib", "typing", "prometheus_client", "pydantic",
     "loadgen.controller", "loadgen.clock", "loadgen.errors", "loadgen.records",
     "loadgen.scenario",

@@ -90,7 +90,9 @@ class ScenarioController:
         self.cluster: ClusterState | None = None
         self.paused: bool | None = None
         self._issued: dict[PoolName, int] = {}  # desired replicas as last set by us
-        self._outages = MetricsOutageWatch(self.timeline, clock, metrics)
+        self._outages = MetricsOutageWatch(self.timeline, clock)
+        if metrics is not None and autoscaler is not None:
+            metrics.watch_metrics_missing(autoscaler.decisions)
         self.audience_choice: Segment = "live"  # the presenter's toggle of the audience screen
         self._last_error = ""
         self._lock = asyncio.Lock()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from loadgen.controller.ports import PoolName, PoolState
+from loadgen.controller.ports import POOL_NAMES, AutoscalerDecision, PoolName, PoolState
 
 
 class ControllerMetrics:
@@ -64,8 +65,19 @@ class ControllerMetrics:
     def paused(self, paused: bool) -> None:
         self.keda_paused.set(1 if paused else 0)
 
-    def metrics_missing(self, pool: PoolName, missing: bool) -> None:
-        self.keda_metrics_missing.labels(pool).set(1 if missing else 0)
+    def watch_metrics_missing(
+        self, decisions: Callable[[], Mapping[PoolName, AutoscalerDecision]]
+    ) -> None:
+        """The gauge reads the autoscaler's decisions at scrape time: the same source as the
+        API's `keda.pools.*.metrics_missing_since_s`, so the two never disagree (a gauge set on
+        the controller's poll lagged the API by up to one poll)."""
+
+        def missing(pool: PoolName) -> float:
+            d = decisions().get(pool)
+            return 1.0 if d is not None and d.metrics_missing_since_ns is not None else 0.0
+
+        for pool in POOL_NAMES:
+            self.keda_metrics_missing.labels(pool).set_function(functools.partial(missing, pool))
 
     def scaler_failed(self, source: str) -> None:
         self.scaler_errors.labels(source).inc()

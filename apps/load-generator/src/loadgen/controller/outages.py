@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from loadgen.clock import Clock, ns_to_s
-from loadgen.controller.metrics import ControllerMetrics
 from loadgen.controller.ports import POOL_NAMES, AutoscalerDecision, PoolName
 from loadgen.controller.timeline import Timeline
 
@@ -13,10 +12,9 @@ from loadgen.controller.timeline import Timeline
 class MetricsOutageWatch:
     """Compares each look at the autoscaler's decisions with the last: one event per change."""
 
-    def __init__(self, timeline: Timeline, clock: Clock, metrics: ControllerMetrics | None) -> None:
+    def __init__(self, timeline: Timeline, clock: Clock) -> None:
         self._timeline = timeline
         self._clock = clock
-        self._metrics = metrics
         self._since: dict[PoolName, int | None] = dict.fromkeys(POOL_NAMES)
 
     def observe(self, decisions: Mapping[PoolName, AutoscalerDecision]) -> None:
@@ -25,8 +23,6 @@ class MetricsOutageWatch:
             if since == known:
                 continue
             self._since[pool] = since
-            if self._metrics is not None:
-                self._metrics.metrics_missing(pool, since is not None)
             if since is not None:
                 self._timeline.add(
                     "keda", "keda",
