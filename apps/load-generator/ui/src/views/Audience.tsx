@@ -155,7 +155,7 @@ export function Audience() {
             testId="chart-kv"
             title={`KV cache hit rate: ${kvText(kv)}`}
             table={hit}
-            series={[{ label: "prompt tokens already cached on the prefill worker the router chose (last minute)", colour: WORKLOAD_COLOUR.chat, width: 2.5 }]}
+            series={[{ label: "prompt tokens cached on the chosen prefill worker (router, last minute)", colour: WORKLOAD_COLOUR.chat, width: 2.5 }]}
             markers={markers}
             windowS={WINDOW_S}
             yMin={0}
