@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,20 +16,6 @@ pytestmark = pytest.mark.browser
 
 CHARTS = ("ttft", "itl", "turns", "kv", "throughput", "pools")
 HISTORY_S = 20  # seconds of history with chat latencies before the reload
-
-
-@pytest.fixture
-def running(app: AppProcess) -> Iterator[None]:
-    """Manual mode, the baseline load running until the test ends."""
-    app.api("POST", "/api/scenario/manual")
-    if app.api("GET", "/api/status")["state"] != "idle":
-        app.api("POST", "/api/workload/stop")
-    app.api("POST", "/api/presets/baseline")
-    app.api("POST", "/api/workload/start")
-    try:
-        yield
-    finally:
-        app.api("POST", "/api/workload/stop")
 
 
 def chart_attr(page: Page, chart: str, name: str) -> str:
