@@ -28,6 +28,7 @@ from demo_common.objectstore import S3Settings
 from demo_common.signals import install_shutdown_signals
 from demo_common.validation import one_line
 from loadgen.adapters.local_stack import LocalStackError, local_stack_process
+from loadgen.adapters.prometheus import PrometheusReader
 from loadgen.api import create_app
 from loadgen.errors import ConfigError, LoadgenError, WorkloadDataError
 from loadgen.runtime import check_data, settle_heap
@@ -99,6 +100,7 @@ async def serve_app(
         script=script,
         corpus=corpus,
         scenario_ports=functools.partial(open_backend_ports, settings),
+        metrics_reader=PrometheusReader(settings.prometheus_url),  # the screens' KV hit rate
     )
     settle_heap()
     token: str = app.state.presenter_token

@@ -200,6 +200,20 @@ def page(browser: Browser, console: Console) -> Iterator[Page]:
     context.close()
 
 
+@pytest.fixture
+def running(app: AppProcess) -> Iterator[None]:
+    """The baseline load in manual mode, running until the test ends."""
+    app.api("POST", "/api/scenario/manual")
+    if app.api("GET", "/api/status")["state"] != "idle":
+        app.api("POST", "/api/workload/stop")
+    app.api("POST", "/api/presets/baseline")
+    app.api("POST", "/api/workload/start")
+    try:
+        yield
+    finally:
+        app.api("POST", "/api/workload/stop")
+
+
 def save_token(page: Page, app: AppProcess, token: str = TOKEN) -> None:
     """Open the presenter and save `token` as a presenter would (once, in local storage)."""
     page.goto(app.url + "/")

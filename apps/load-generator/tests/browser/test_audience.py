@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -13,19 +12,6 @@ from .conftest import AppProcess, Console, screenshot, wait_until
 pytestmark = pytest.mark.browser
 
 CHARTS = ("ttft", "itl", "turns", "kv", "throughput", "pools")
-
-
-@pytest.fixture
-def running(app: AppProcess) -> Iterator[None]:
-    """The baseline load, running until the test ends."""
-    if app.api("GET", "/api/status")["state"] != "idle":
-        app.api("POST", "/api/workload/stop")
-    app.api("POST", "/api/presets/baseline")
-    app.api("POST", "/api/workload/start")
-    try:
-        yield
-    finally:
-        app.api("POST", "/api/workload/stop")
 
 
 def shown_ms(value: float) -> str:

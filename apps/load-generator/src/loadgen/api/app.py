@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,14 +19,17 @@ from loadgen.api.routes import (
     conversations,
     events,
     health,
+    history,
     pools,
     presets,
     scenario,
     status,
     workload,
 )
+from loadgen.api.screen_history import recording
 from loadgen.api.ui_files import UiFiles
 from loadgen.clock import Clock
+from loadgen.controller.ports import MetricsReader
 from loadgen.engine.ports import RequestSender
 from loadgen.runtime import open_runtime
 from loadgen.scenario import load_demo_script
@@ -57,12 +60,14 @@ def create_app(
     sender: RequestSender | None = None,
     clock: Clock | None = None,
     scenario_ports: ScenarioPorts | PortsFactory | None = None,
+    metrics_reader: MetricsReader | None = None,
 ) -> FastAPI:
     """The app. The CLI passes the script and corpus it has already checked; left out, they are
     read from `settings` here (a local corpus folder). Without a token in the arguments or the
     settings, one is generated: `app.state.presenter_token`. `sender`/`clock` replace the HTTP
     client and real time in tests; `scenario_ports` are the scenario controller's (none: no
-    controller, its routes answer 503).
+    controller, its routes answer 503). `metrics_reader` is the Prometheus the screens' KV hit
+    rate is read from (none: it reads "unavailable"); the app closes it (`aclose`) when it stops.
     """
     if script is None:
         script = load_demo_script(settings.script)
@@ -75,15 +80,24 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(
-            settings,
-            script,
-            corpus,
-            token,
-            sender=sender,
-            clock=clock,
-            scenario_ports=scenario_ports,
-        ) as runtime:
+        async with AsyncExitStack() as stack:
+            closing = getattr(metrics_reader, "aclose", None)
+            if closing is not None:
+                stack.push_async_callback(closing)  # last: after the recorder has stopped
+            runtime = await stack.enter_async_context(
+                open_runtime(
+                    settings,
+                    script,
+                    corpus,
+                    token,
+                    sender=sender,
+                    clock=clock,
+                    scenario_ports=scenario_ports,
+                )
+            )
+            app.state.screen_history = await stack.enter_async_context(
+                recording(runtime, metrics_reader)
+            )
             app.state.runtime = runtime
             yield
 
@@ -111,6 +125,7 @@ def create_app(
         presets,
         conversations,
         events,
+        history,
         scenario,
         pools,
         comparison,

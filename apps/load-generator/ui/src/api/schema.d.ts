@@ -92,6 +92,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * History
+         * @description One point a second over the last five minutes (oldest first), and the KV reading now.
+         */
+        get: operations["history_api_history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/kv-cache": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Kv Cache
+         * @description `live` with the ratio, `no_data` (no prompts in the last minute) or `unavailable`
+         *     (Prometheus down, silent or not configured): never an old number shown as current.
+         */
+        get: operations["kv_cache_api_kv_cache_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pools": {
         parameters: {
             query?: never;
@@ -540,6 +581,39 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** HistoryPoint */
+        HistoryPoint: {
+            /** Achieved Rps */
+            achieved_rps: number;
+            /** Chat Ttft Later Ms */
+            chat_ttft_later_ms: number | null;
+            /** Chat Ttft Turn1 Ms */
+            chat_ttft_turn1_ms: number | null;
+            /** Kv Hit Ratio */
+            kv_hit_ratio: number | null;
+            /** Output Tokens Per S */
+            output_tokens_per_s: number;
+            /** Pools */
+            pools: {
+                [key: string]: components["schemas"]["PoolPoint"];
+            } | null;
+            /** T S */
+            t_s: number;
+            /** Target Rps */
+            target_rps: number;
+            /** Workloads */
+            workloads: {
+                [key: string]: components["schemas"]["LatencyPoint"];
+            };
+        };
+        /** HistoryView */
+        HistoryView: {
+            kv: components["schemas"]["KvReading"];
+            /** Points */
+            points: components["schemas"]["HistoryPoint"][];
+            /** Window S */
+            window_s: number;
+        };
         /** KedaPoolView */
         KedaPoolView: {
             /** Desired */
@@ -580,6 +654,37 @@ export interface components {
             pools: {
                 [key: string]: components["schemas"]["KedaPoolView"];
             };
+        };
+        /**
+         * KvReading
+         * @description The router's prefill-side KV cache hit rate as last read from Prometheus.
+         */
+        KvReading: {
+            /** Detail */
+            detail: string;
+            /** Ratio */
+            ratio?: number | null;
+            /** Read At */
+            read_at?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "live" | "no_data" | "unavailable";
+        };
+        /**
+         * LatencyPoint
+         * @description Milliseconds; None when the window has no sample.
+         */
+        LatencyPoint: {
+            /** Itl P50 Ms */
+            itl_p50_ms: number | null;
+            /** Itl P95 Ms */
+            itl_p95_ms: number | null;
+            /** Ttft P50 Ms */
+            ttft_p50_ms: number | null;
+            /** Ttft P95 Ms */
+            ttft_p95_ms: number | null;
         };
         /** LatestComparison */
         LatestComparison: {
@@ -772,6 +877,13 @@ export interface components {
             preset: string | null;
             /** Time Left S */
             time_left_s: number;
+        };
+        /** PoolPoint */
+        PoolPoint: {
+            /** Desired */
+            desired: number;
+            /** Ready */
+            ready: number;
         };
         /** PoolView */
         PoolView: {
@@ -1209,6 +1321,58 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": unknown;
+                };
+            };
+        };
+    };
+    history_api_history_get: {
+        parameters: {
+            query?: {
+                /** @description only points after this epoch second */
+                after?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    kv_cache_api_kv_cache_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KvReading"];
                 };
             };
         };

@@ -48,3 +48,14 @@ export type LayoutResult = Schemas["LayoutResult"];
 /** What the audience screen shows: the live charts or the recorded comparison. */
 export type AudienceView = Schemas["AudienceView"];
 export type Segment = AudienceView["show"];
+
+/** GET /api/history: one point a second over the last five minutes; the KV reading now. */
+export type LatencyPoint = Schemas["LatencyPoint"];
+export type PoolPoint = Schemas["PoolPoint"];
+export type HistoryPoint = Omit<Schemas["HistoryPoint"], "workloads" | "pools"> & {
+  workloads: Record<Workload, LatencyPoint>;
+  pools: Record<Pool, PoolPoint> | null;
+};
+export type HistoryView = Omit<Schemas["HistoryView"], "points"> & { points: HistoryPoint[] };
+/** GET /api/kv-cache: the router's prefill-side KV hit rate (live, no_data or unavailable). */
+export type KvReading = Schemas["KvReading"];

@@ -194,10 +194,12 @@ export function Chart(props: Props) {
     u.setData([table.x, ...columns] as unknown as uPlot.AlignedData);
     const points = columns.reduce((n, c) => n + c.filter((v) => v !== null).length, 0);
     box.current?.setAttribute("data-points", String(points));
+    box.current?.setAttribute("data-from", String(table.x[0] ?? "")); // oldest sample (epoch s)
   }, [table, log, layout]);
 
   useEffect(() => {
     plot.current?.redraw(false, false);
+    box.current?.setAttribute("data-markers", String(markers.length));
   }, [lines, markers]);
 
   return (

@@ -1,13 +1,14 @@
 // Unit tests of the pure helpers: SLO verdicts, formatting, chart tables, markers, tiles, routes.
 import { describe, expect, it } from "vitest";
-import type { LiveSnapshot, PoolsState, TurnWindow, WorkloadWindow } from "../api/types";
+import type { HistoryPoint, LiveSnapshot, PoolsState, TurnWindow, WorkloadWindow } from "../api/types";
 import { detailText } from "../api/client";
+import { mergePoints } from "../hooks/useHistory";
 import { appendSample, type Sample } from "../hooks/useLive";
 import { tilesOf } from "../components/PoolTiles";
 import { route } from "../App";
 import { clock, ms, percent } from "./format";
 import { sloLevel } from "./slo";
-import { chatTurnTable, latencyTable, pooledMean, scaleMarkers, usageHitRatio } from "./series";
+import { chatTurnTable, kvTable, kvText, latencyTable, poolTable, scaleMarkers } from "./series";
 
 const pct = (p50: number | null, p95: number | null, count = 10, mean: number | null = p50) => ({
   count,
@@ -90,27 +91,61 @@ describe("series", () => {
     expect(capped[1]?.snap.at).toBe("2026-11-30T00:00:02Z");
   });
 
-  it("aligns p50/p95 columns per workload, with gaps as null", () => {
-    const t = latencyTable(h, "ttft_ms");
-    expect(t.columns).toHaveLength(6);
-    expect(t.columns[1]).toEqual([100, null]); // chat p95
-    expect(t.columns[5]).toEqual([50, 50]); // reasoning p95
-  });
-
-  it("pools turns 2+ into an exact mean and a usage hit ratio", () => {
-    const s = snap("2026-11-30T00:00:00Z");
-    expect(pooledMean([s.chat_turns["2"]!, s.chat_turns["5+"]!], "ttft_ms")).toBeCloseTo((3 * 100 + 60) / 4);
-    expect(usageHitRatio(s.chat_turns)).toBeCloseTo((1500 + 3900) / 6000);
-    expect(chatTurnTable(h).columns[0]).toEqual([300, 300]);
-    expect(usageHitRatio({})).toBeNull();
-  });
-
   it("turns scale events of the timeline into markers", () => {
     const markers = scaleMarkers([
       { t_s: 1, wall_time: "2026-11-30T00:00:05Z", kind: "scale", source: "script", pool: "decode", from_replicas: 1, to_replicas: 2, phase: null, message: "" },
       { t_s: 2, wall_time: "2026-11-30T00:00:06Z", kind: "phase", source: "script", pool: null, from_replicas: null, to_replicas: null, phase: "x", message: "" },
     ]);
     expect(markers).toEqual([{ t_s: Date.parse("2026-11-30T00:00:05Z") / 1000, label: "decode 1→2" }]);
+  });
+});
+
+function point(t_s: number, ttftP95: number | null, kv: number | null, pools = true): HistoryPoint {
+  const lat = (p95: number | null) => ({ ttft_p50_ms: p95 === null ? null : p95 / 2, ttft_p95_ms: p95, itl_p50_ms: 20, itl_p95_ms: 30 });
+  return {
+    t_s,
+    workloads: { chat: lat(ttftP95), summarization: lat(null), reasoning: lat(50) },
+    chat_ttft_turn1_ms: 300,
+    chat_ttft_later_ms: 90,
+    achieved_rps: 1,
+    target_rps: 1.2,
+    output_tokens_per_s: 900,
+    kv_hit_ratio: kv,
+    pools: pools ? { prefill: { ready: 2, desired: 3 }, decode: { ready: 3, desired: 3 } } : null,
+  };
+}
+
+describe("history points", () => {
+  const points = [point(100, 400, 0.8), point(101, null, null, false)];
+
+  it("aligns p50/p95 columns per workload, with gaps as null", () => {
+    const t = latencyTable(points, "ttft");
+    expect(t.x).toEqual([100, 101]);
+    expect(t.columns).toHaveLength(6);
+    expect(t.columns[1]).toEqual([400, null]); // chat p95
+    expect(t.columns[5]).toEqual([50, 50]); // reasoning p95
+    expect(latencyTable(points, "itl").columns[1]).toEqual([30, 30]);
+  });
+
+  it("draws the router KV rate, turns and pools with gaps where nothing was read", () => {
+    expect(kvTable(points).columns).toEqual([[0.8, null]]);
+    expect(chatTurnTable(points).columns).toEqual([[300, 300], [90, 90]]);
+    expect(poolTable(points).columns).toEqual([[2, null], [3, null], [3, null], [3, null]]);
+  });
+
+  it("appends only newer points and keeps the window", () => {
+    const kept = [point(100, 1, 0.5), point(200, 1, 0.5)];
+    const merged = mergePoints(kept, [point(150, 1, 0.5), point(300, 1, 0.5), point(401, 1, 0.5)], 300);
+    expect(merged.map((p) => p.t_s)).toEqual([200, 300, 401]);
+    expect(mergePoints([], kept, 300)).toEqual(kept);
+  });
+
+  it("writes the KV rate only while it is read live", () => {
+    const at = "2026-12-07T00:00:00Z";
+    expect(kvText({ status: "live", ratio: 0.873, read_at: at, detail: "" })).toBe("87 %");
+    expect(kvText({ status: "no_data", ratio: null, read_at: at, detail: "" })).toBe("no prompts in the last minute");
+    expect(kvText({ status: "unavailable", ratio: null, read_at: at, detail: "down" })).toBe("unavailable");
+    expect(kvText(null)).toBe("unavailable");
   });
 });
 

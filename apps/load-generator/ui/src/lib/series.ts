@@ -1,7 +1,7 @@
-// Chart data built from the live history: one x array (epoch seconds) and aligned y arrays.
-import type { PoolsState, TimelineEvent, TurnWindow, Workload } from "../api/types";
+// Chart data built from the app's history points: one x array (epoch seconds) and aligned y arrays.
+import type { HistoryPoint, KvReading, TimelineEvent, Workload } from "../api/types";
 import { WORKLOADS } from "../api/types";
-import type { Sample } from "../hooks/useLive";
+import { percent } from "./format";
 
 export type Column = (number | null)[];
 export interface Table {
@@ -9,90 +9,52 @@ export interface Table {
   columns: Column[];
 }
 
-function table(history: readonly Sample[], pick: ((s: Sample) => number | null)[]): Table {
+function table(points: readonly HistoryPoint[], pick: ((p: HistoryPoint) => number | null)[]): Table {
   return {
-    x: history.map((s) => s.t_s),
-    columns: pick.map((f) => history.map(f)),
+    x: points.map((p) => p.t_s),
+    columns: pick.map((f) => points.map(f)),
   };
 }
 
 /** p50 and p95 of TTFT (or ITL) per workload, in ms: [chat p50, chat p95, summ p50, ...]. */
-export function latencyTable(history: readonly Sample[], metric: "ttft_ms" | "itl_ms"): Table {
+export function latencyTable(points: readonly HistoryPoint[], metric: "ttft" | "itl"): Table {
   return table(
-    history,
+    points,
     WORKLOADS.flatMap((w: Workload) => [
-      (s: Sample) => s.snap.workloads[w][metric].p50,
-      (s: Sample) => s.snap.workloads[w][metric].p95,
+      (p: HistoryPoint) => p.workloads[w][`${metric}_p50_ms`],
+      (p: HistoryPoint) => p.workloads[w][`${metric}_p95_ms`],
     ]),
   );
 }
 
-/** Exact mean over several turn labels (each carries its own count and mean). */
-export function pooledMean(turns: readonly TurnWindow[], metric: "ttft_ms" | "itl_ms"): number | null {
-  let n = 0;
-  let sum = 0;
-  for (const t of turns) {
-    const p = t[metric];
-    if (p.count > 0 && p.mean !== null) {
-      n += p.count;
-      sum += p.mean * p.count;
-    }
-  }
-  return n > 0 ? sum / n : null;
-}
-
-export function laterTurns(turns: Record<string, TurnWindow>): TurnWindow[] {
-  return Object.entries(turns)
-    .filter(([label]) => label !== "1")
-    .map(([, t]) => t);
-}
-
 /** Chat TTFT, turn 1 against turns 2+ (means, ms): the prefix cache at work. */
-export function chatTurnTable(history: readonly Sample[]): Table {
-  return table(history, [
-    (s) => {
-      const first = s.snap.chat_turns["1"];
-      return first ? pooledMean([first], "ttft_ms") : null;
-    },
-    (s) => pooledMean(laterTurns(s.snap.chat_turns), "ttft_ms"),
+export function chatTurnTable(points: readonly HistoryPoint[]): Table {
+  return table(points, [(p) => p.chat_ttft_turn1_ms, (p) => p.chat_ttft_later_ms]);
+}
+
+/** The router's prefill-side KV hit rate; gaps where Prometheus gave no number. */
+export function kvTable(points: readonly HistoryPoint[]): Table {
+  return table(points, [(p) => p.kv_hit_ratio]);
+}
+
+export function throughputTable(points: readonly HistoryPoint[]): Table {
+  return table(points, [(p) => p.achieved_rps, (p) => p.target_rps, (p) => p.output_tokens_per_s]);
+}
+
+export function poolTable(points: readonly HistoryPoint[]): Table {
+  return table(points, [
+    (p) => p.pools?.prefill.ready ?? null,
+    (p) => p.pools?.prefill.desired ?? null,
+    (p) => p.pools?.decode.ready ?? null,
+    (p) => p.pools?.decode.desired ?? null,
   ]);
 }
 
-/** cached / input tokens over chat turns 2+, as usage reports it (decode side when disaggregated). */
-export function usageHitRatio(turns: Record<string, TurnWindow>): number | null {
-  let input = 0;
-  let cached = 0;
-  for (const t of laterTurns(turns)) {
-    input += t.input_tokens;
-    cached += t.cached_tokens;
-  }
-  return input > 0 ? cached / input : null;
-}
-
-export function throughputTable(history: readonly Sample[]): Table {
-  const sum = (f: (w: Workload) => number) => WORKLOADS.reduce((t, w) => t + f(w), 0);
-  return table(history, [
-    (s) => sum((w) => s.snap.workloads[w].achieved_rps),
-    (s) => sum((w) => s.snap.workloads[w].target_rps),
-    (s) => sum((w) => s.snap.workloads[w].output_tokens_per_s),
-  ]);
-}
-
-export interface PoolSample {
-  t_s: number;
-  pools: PoolsState;
-}
-
-export function poolTable(history: readonly PoolSample[]): Table {
-  return {
-    x: history.map((p) => p.t_s),
-    columns: [
-      history.map((p) => p.pools.pools.prefill.ready),
-      history.map((p) => p.pools.pools.prefill.desired),
-      history.map((p) => p.pools.pools.decode.ready),
-      history.map((p) => p.pools.pools.decode.desired),
-    ],
-  };
+/** The KV hit rate as a screen writes it: a number only while Prometheus reads it live. */
+export function kvText(reading: KvReading | null): string {
+  if (reading === null) return "unavailable";
+  if (reading.status === "live") return percent(reading.ratio);
+  return reading.status === "no_data" ? "no prompts in the last minute" : "unavailable";
 }
 
 export interface Marker {

@@ -1,5 +1,6 @@
 // The audience screen (1920x1080, read from a distance): phase and caption, SLO verdicts, GPU
-// tiles and six live charts over the last five minutes with scaling events marked on each. When
+// tiles and six live charts over the last five minutes with scaling events marked on each, drawn
+// from the app's own history (a reloaded screen backfills at once). When
 // the scenario says so (the presenter's toggle, or an auto phase with `show: comparison`), the
 // recorded "why disaggregation" panel takes the charts' place; with none recorded the charts stay.
 import { useMemo } from "react";
@@ -8,19 +9,12 @@ import { WORKLOADS } from "../api/types";
 import { Chart, type HLine, type SeriesSpec } from "../components/Chart";
 import { PoolLegend, PoolTiles } from "../components/PoolTiles";
 import { WhyPanel } from "../components/WhyPanel";
+import { useHistory } from "../hooks/useHistory";
 import { useLive } from "../hooks/useLive";
 import { usePoll } from "../hooks/usePoll";
-import { usePoolHistory } from "../hooks/usePoolHistory";
 import { ms, percent, rate } from "../lib/format";
 import { NEUTRAL, POOL_COLOUR, WORKLOAD_COLOUR, WORKLOAD_LABEL } from "../lib/palette";
-import {
-  chatTurnTable,
-  latencyTable,
-  poolTable,
-  scaleMarkers,
-  throughputTable,
-  usageHitRatio,
-} from "../lib/series";
+import { chatTurnTable, kvTable, kvText, latencyTable, poolTable, scaleMarkers, throughputTable } from "../lib/series";
 import { SLO_LABEL, sloLevel } from "../lib/slo";
 import { PhaseProgress } from "./presenter/ScenarioPanel";
 
@@ -81,21 +75,19 @@ function SloStrip({ live }: { live: LiveSnapshot | null }) {
 }
 
 export function Audience() {
-  const { latest, history } = useLive();
+  const { latest } = useLive();
+  const { points, kv } = useHistory();
   const scenario = usePoll<ScenarioState>("/api/scenario", 1000);
   const pools = usePoll<PoolsState>("/api/pools", 1000);
-  const poolHistory = usePoolHistory(pools.data);
+  // The controller's timeline is kept by the app too: markers survive a reload with the charts.
   const markers = useMemo(() => scaleMarkers(scenario.data?.timeline), [scenario.data?.timeline]);
 
-  const ttft = useMemo(() => latencyTable(history, "ttft_ms"), [history]);
-  const itl = useMemo(() => latencyTable(history, "itl_ms"), [history]);
-  const turns = useMemo(() => chatTurnTable(history), [history]);
-  const hit = useMemo(
-    () => ({ x: history.map((s) => s.t_s), columns: [history.map((s) => usageHitRatio(s.snap.chat_turns))] }),
-    [history],
-  );
-  const throughput = useMemo(() => throughputTable(history), [history]);
-  const poolsTable = useMemo(() => poolTable(poolHistory), [poolHistory]);
+  const ttft = useMemo(() => latencyTable(points, "ttft"), [points]);
+  const itl = useMemo(() => latencyTable(points, "itl"), [points]);
+  const turns = useMemo(() => chatTurnTable(points), [points]);
+  const hit = useMemo(() => kvTable(points), [points]);
+  const throughput = useMemo(() => throughputTable(points), [points]);
+  const poolsTable = useMemo(() => poolTable(points), [points]);
   const series = useMemo(latencySeries, []);
   const ttftLines = useMemo(() => sloLines(latest, "ttft_p95_ms"), [latest]);
   const itlLines = useMemo(() => sloLines(latest, "itl_p95_ms"), [latest]);
@@ -103,7 +95,6 @@ export function Audience() {
   const wantsComparison = s?.audience.show === "comparison";
   const latestComparison = usePoll<LatestComparison>(wantsComparison ? "/api/comparison" : null, 10_000);
   const comparison = wantsComparison ? (latestComparison.data?.comparison ?? null) : null;
-  const hitNow = latest ? usageHitRatio(latest.chat_turns) : null;
 
   return (
     <div className="audience" data-testid="audience">
@@ -162,9 +153,9 @@ export function Audience() {
           <Chart
             big
             testId="chart-kv"
-            title={`KV cache hit rate, chat turns 2+: ${percent(hitNow)}`}
+            title={`KV cache hit rate: ${kvText(kv)}`}
             table={hit}
-            series={[{ label: "cached / prompt tokens (usage: decode side, understates reuse)", colour: WORKLOAD_COLOUR.chat, width: 2.5 }]}
+            series={[{ label: "prompt tokens cached on the chosen prefill worker (router, last minute)", colour: WORKLOAD_COLOUR.chat, width: 2.5 }]}
             markers={markers}
             windowS={WINDOW_S}
             yMin={0}

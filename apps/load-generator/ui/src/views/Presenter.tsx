@@ -1,6 +1,7 @@
 // The presenter's screen: load controls, scenario (auto/manual), GPU pools, live health, and the
 // recorded layout comparison with its audience-screen toggle.
-import type { LatestComparison, PoolsState, ScenarioState, StatusResponse } from "../api/types";
+import type { KvReading, LatestComparison, PoolsState, ScenarioState, StatusResponse } from "../api/types";
+import { KvHitRate } from "../components/KvHitRate";
 import { TokenForm } from "../components/TokenGate";
 import { useAction } from "../hooks/useAction";
 import { useLive } from "../hooks/useLive";
@@ -17,6 +18,7 @@ export function Presenter() {
   const scenario = usePoll<ScenarioState>("/api/scenario", 1000);
   const pools = usePoll<PoolsState>("/api/pools", 1000);
   const comparison = usePoll<LatestComparison>("/api/comparison", 10_000);
+  const kv = usePoll<KvReading>("/api/kv-cache", 2000);
   const action = useAction();
   const mode = scenario.data?.mode;
   const locked = mode === "auto" ? "Auto mode drives the load: switch to manual to change it." : null;
@@ -41,7 +43,9 @@ export function Presenter() {
         <LoadPanel status={status} action={action} locked={locked} />
         <ScenarioPanel scenario={scenario} action={action} />
         <PoolPanel pools={pools} scenario={scenario.data} action={action} />
-        <StatusPanel live={latest} status={status.data} />
+        <StatusPanel live={latest} status={status.data}>
+          <KvHitRate reading={kv.error ? null : kv.data} />
+        </StatusPanel>
         <ComparisonPanel latest={comparison} scenario={scenario} action={action} />
       </div>
     </div>

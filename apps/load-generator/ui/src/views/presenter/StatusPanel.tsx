@@ -1,11 +1,18 @@
 // Live health for the presenter: SLO state per workload, errors, client saturation, follow-ups.
+import type { ReactNode } from "react";
 import type { LiveSnapshot, StatusResponse } from "../../api/types";
 import { WORKLOADS } from "../../api/types";
 import { ms, rate } from "../../lib/format";
 import { SLO_GLYPH, SLO_LABEL, sloLevel } from "../../lib/slo";
 import { WORKLOAD_COLOUR, WORKLOAD_LABEL } from "../../lib/palette";
 
-export function StatusPanel({ live, status }: { live: LiveSnapshot | null; status: StatusResponse | null }) {
+interface Props {
+  live: LiveSnapshot | null;
+  status: StatusResponse | null;
+  children?: ReactNode; // more live readings (the KV hit rate)
+}
+
+export function StatusPanel({ live, status, children }: Props) {
   const followup = status?.followup;
   return (
     <section className="panel" data-testid="status-panel" data-at={live?.at}>
@@ -56,6 +63,7 @@ export function StatusPanel({ live, status }: { live: LiveSnapshot | null; statu
           })}
         </tbody>
       </table>
+      {children}
       {followup ? (
         <p className="note" data-testid="followup">
           Follow-up questions: {followup.mode === "remote" ? `live model (${followup.remote ?? "?"})` : "fallback bank"}
