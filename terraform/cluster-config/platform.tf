@@ -26,28 +26,17 @@ resource "helm_release" "dynamo_platform" {
   timeout          = 900
   wait             = true
 
-  values = [yamlencode({
-    global = {
-      grove = { install = true, enabled = true }
-      # One switch (kai_scheduler_enabled in environments/<env>.tfvars; make deploy-dynamo reads
-      # the same line and drops the DGD's queue annotation when it is false).
-      "kai-scheduler" = { install = var.kai_scheduler_enabled, enabled = var.kai_scheduler_enabled }
-      nats            = { install = true }
-      etcd            = { install = false }
-    }
-    "dynamo-operator" = {
-      upgradeCRD = true
-      webhook    = { failurePolicy = "Fail" }
-      dynamo = {
-        metrics = {
-          prometheusEndpoint = local.prometheus_url
-          # The project owns its PodMonitors (k8s/load-generator), scoped to the demo namespace;
-          # the chart's cluster-wide ones would scrape the same pods twice and double every sum().
-          podMonitors = { enabled = false }
-        }
+  values = [
+    file("${path.module}/values/dynamo-platform.yaml"),
+    yamlencode({
+      global = {
+        # One switch (kai_scheduler_enabled in environments/<env>.tfvars; make deploy-dynamo reads
+        # the same line and drops the DGD's queue annotation when it is false).
+        "kai-scheduler" = { install = var.kai_scheduler_enabled, enabled = var.kai_scheduler_enabled }
       }
-    }
-  })]
+      "dynamo-operator" = { dynamo = { metrics = { prometheusEndpoint = local.prometheus_url } } }
+    }),
+  ]
 
   depends_on = [helm_release.kube_prometheus_stack]
 }
