@@ -42,14 +42,14 @@ resource "helm_release" "dynamo_platform" {
 }
 
 # The KAI queue the DGD's annotation names (the operator copies it into every pod's
-# kai.scheduler/queue label). The local chart skips any queue that already exists (Helm
-# lookup), so re-applies and pre-created queues are both fine.
+# kai.scheduler/queue label) under a parent of the kit's own, both with a GPU quota of every
+# GPU (KAI keeps non-preemptible workers within the quota of the queue and each parent).
 resource "helm_release" "kai_queues" {
   count = var.kai_scheduler_enabled ? 1 : 0
 
   name      = "gtc-demo-kai-queues"
   chart     = "${path.module}/charts/kai-queues"
-  version   = "0.1.0"
+  version   = "0.2.0"
   namespace = kubernetes_namespace_v1.this["dynamo"].metadata[0].name
 
   values = [yamlencode({
