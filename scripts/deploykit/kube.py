@@ -4,6 +4,7 @@ cluster operations of `make profile`."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import subprocess
@@ -16,10 +17,9 @@ from urllib.parse import quote
 from demo_common.net import free_port
 from deploykit.errors import ClusterError
 from deploykit.kustomize import LOCAL_BIN, kubectl_binary
-from deploykit.profiling import ENGINE_CONFIGMAP, PAUSE_ANNOTATION
-
-DGD = "dynamographdeployments.v1beta1.nvidia.com"
-DGDSA = "dynamographdeploymentscalingadapters.v1beta1.nvidia.com"
+from deploykit.resources import DGD_RESOURCE as DGD
+from deploykit.resources import DGDSA_RESOURCE as DGDSA
+from deploykit.resources import ENGINE_CONFIGMAP, PAUSE_ANNOTATION
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,12 @@ class KubectlCluster:
         if not isinstance(data, dict):
             raise ClusterError(f"kubectl get {' '.join(args)}: not an object")
         return data
+
+    def delete_and_wait(self, args: Sequence[str], timeout_s: float) -> None:
+        """`kubectl delete` that returns once the object (and what it owns) is gone."""
+        waiting = dataclasses.replace(self, timeout_s=timeout_s + 30)
+        wait = ["--ignore-not-found", "--wait=true", f"--timeout={int(timeout_s)}s"]
+        waiting._run(["delete", *args, *wait])
 
     def prometheus_query(self, query: str) -> list[dict[str, Any]]:
         path = (

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from deploy_helpers import ADAPTERS, dgd, rendered, validate_object
-from deploykit.checks import DGD_RESOURCE, DGDSA_RESOURCE, KAI_QUEUE_RESOURCE, NVLINK_TX, PCIE_TX
+from deploykit.checks import NVLINK_TX, PCIE_TX
 from deploykit.errors import ClusterError
 from deploykit.preflight import PreflightSettings, expected_adapter_names, main, run_checks
+from deploykit.resources import DGD_RESOURCE, DGDSA_RESOURCE, KAI_QUEUE_RESOURCE
 
 
 class FakeCluster:
