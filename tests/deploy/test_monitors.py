@@ -1,8 +1,9 @@
-"""dcgm-exporter's Helm release: a chart version NVIDIA published, and a ServiceMonitor that
-prometheus-operator accepts. The chart's defaults come from the published chart (fixture); the
-rule is prometheus-operator's (pkg/prometheus/resource_selector.go,
-validateScrapeIntervalAndTimeout -> CompareScrapeTimeoutToScrapeInterval: a monitor whose
-scrapeTimeout exceeds its interval is rejected, so none of its series are scraped)."""
+"""Monitoring the kit ships: dcgm-exporter's Helm release (a chart version NVIDIA published, a
+ServiceMonitor prometheus-operator accepts) and the kit's own monitors. The chart's defaults
+come from the published chart (fixture); the rule is prometheus-operator's
+(pkg/prometheus/resource_selector.go, validateScrapeIntervalAndTimeout ->
+CompareScrapeTimeoutToScrapeInterval: a monitor whose scrapeTimeout exceeds its interval is
+rejected, so none of its series are scraped)."""
 
 from __future__ import annotations
 
@@ -91,3 +92,32 @@ def test_the_rule_rejects_what_prometheus_operator_rejects():
     assert scrape_timeout_fits("1m", "30s")
     with pytest.raises(AssertionError):
         duration_s("-1s")
+
+
+def prometheus_pod_label(meta_label: str) -> str | None:
+    """The sanitized pod label a `__meta_kubernetes_pod_label_<name>` source reads (Prometheus's
+    Kubernetes discovery replaces every character outside [a-zA-Z0-9_] with `_`)."""
+    prefix = "__meta_kubernetes_pod_label_"
+    return meta_label.removeprefix(prefix) if meta_label.startswith(prefix) else None
+
+
+@pytest.mark.parametrize("overlay", ["load-generator/overlays/prod", "load-generator/overlays/dev"])
+def test_pod_monitor_relabelings_read_labels_every_selected_pod_has(overlay):
+    """A relabeling from a pod label the selector does not require silently yields nothing on
+    pods without it (the v1alpha1-era sub-component label is one)."""
+    for monitor in (o for o in rendered(overlay) if o["kind"] == "PodMonitor"):
+        selector = monitor["spec"]["selector"]
+        required = set(selector.get("matchLabels", {})) | {
+            e["key"]
+            for e in selector.get("matchExpressions", [])
+            if e["operator"] in ("In", "Exists")
+        }
+        sanitized = {re.sub(r"[^a-zA-Z0-9_]", "_", key): key for key in required}
+        for endpoint in monitor["spec"]["podMetricsEndpoints"]:
+            for relabel in endpoint.get("relabelings", []):
+                for source in relabel.get("sourceLabels", []):
+                    label = prometheus_pod_label(source)
+                    assert label is None or label in sanitized, (
+                        monitor["metadata"]["name"],
+                        source,
+                    )
