@@ -49,7 +49,7 @@ TF_SECRET_ENV := TF_VAR_hf_token="$$HF_TOKEN" \
 	TF_VAR_presenter_token="$${PRESENTER_TOKEN:-}"
 SUBMAKE_ARGS := --no-print-directory ENV=$(ENV) TAG=$(TAG) GROVE=$(GROVE) KAI=$(KAI) LAYOUT=$(LAYOUT)
 
-.PHONY: switch-layout check-env check-deploy-env infra-init infra-plan infra-up infra-down kubeconfig \
+.PHONY: switch-layout check-env check-deploy-env check-do infra-init infra-plan infra-up infra-down kubeconfig \
 	cluster-config images push model-cache deploy-dynamo deploy-keda deploy-apps deploy \
 	demo-status preflight teardown
 
@@ -63,6 +63,9 @@ check-env: ## Check the env vars the deploy needs (names each missing one; value
 
 check-deploy-env:
 	@case "$(ENV)" in dev|prod) ;; *) echo "ENV must be one of: $(DEPLOY_ENVS) (got '$(ENV)')" >&2; exit 2;; esac
+
+check-do: check-deploy-env ## Ask DigitalOcean (doctl, read-only) whether the pinned DOKS version, node sizes, region and NFS are offered
+	$(DEPLOYKIT).account_checks --env $(ENV) --context solutions
 
 infra-init: check-deploy-env ## terraform init of stack 1 (VPC, DOKS, GPU pool, NFS)
 	$(TERRAFORM) -chdir=terraform/infra init -input=false

@@ -40,6 +40,7 @@ TARGETS = [
     "teardown",
     "clean",
     "preflight",
+    "check-do",
     "tools",
     "profile",
 ]
