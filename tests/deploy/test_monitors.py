@@ -94,30 +94,50 @@ def test_the_rule_rejects_what_prometheus_operator_rejects():
         duration_s("-1s")
 
 
-def prometheus_pod_label(meta_label: str) -> str | None:
-    """The sanitized pod label a `__meta_kubernetes_pod_label_<name>` source reads (Prometheus's
-    Kubernetes discovery replaces every character outside [a-zA-Z0-9_] with `_`)."""
-    prefix = "__meta_kubernetes_pod_label_"
-    return meta_label.removeprefix(prefix) if meta_label.startswith(prefix) else None
+POD_LABELS = yaml.safe_load(
+    (Path(__file__).parent / "fixtures/dynamo-worker-pod-labels.yaml").read_text(encoding="utf-8")
+)
 
 
-@pytest.mark.parametrize("overlay", ["load-generator/overlays/prod", "load-generator/overlays/dev"])
-def test_pod_monitor_relabelings_read_labels_every_selected_pod_has(overlay):
-    """A relabeling from a pod label the selector does not require silently yields nothing on
-    pods without it (the v1alpha1-era sub-component label is one)."""
-    for monitor in (o for o in rendered(overlay) if o["kind"] == "PodMonitor"):
-        selector = monitor["spec"]["selector"]
-        required = set(selector.get("matchLabels", {})) | {
-            e["key"]
-            for e in selector.get("matchExpressions", [])
-            if e["operator"] in ("In", "Exists")
-        }
-        sanitized = {re.sub(r"[^a-zA-Z0-9_]", "_", key): key for key in required}
-        for endpoint in monitor["spec"]["podMetricsEndpoints"]:
-            for relabel in endpoint.get("relabelings", []):
-                for source in relabel.get("sourceLabels", []):
-                    label = prometheus_pod_label(source)
-                    assert label is None or label in sanitized, (
-                        monitor["metadata"]["name"],
-                        source,
-                    )
+def relabel(labels: dict[str, str], rules: list[dict[str, Any]]) -> dict[str, str]:
+    """Prometheus's `replace` relabeling: join the source labels with the separator, match the
+    anchored regex, write the expanded replacement (an empty result deletes the target)."""
+    out = dict(labels)
+    for rule in rules:
+        assert rule.get("action", "replace") == "replace", rule
+        value = rule.get("separator", ";").join(out.get(s, "") for s in rule["sourceLabels"])
+        match = re.fullmatch(rule.get("regex", "(.*)"), value)
+        if match is None:
+            continue
+        result = match.expand(rule.get("replacement", "$1").replace("$", "\\"))
+        if result:
+            out[rule["targetLabel"]] = result
+        else:
+            out.pop(rule["targetLabel"], None)
+    return out
+
+
+def meta_labels(pod_labels: dict[str, str]) -> dict[str, str]:
+    """Kubernetes discovery's pod-label meta labels (non [a-zA-Z0-9_] becomes `_`)."""
+    return {
+        "__meta_kubernetes_pod_label_" + re.sub(r"[^a-zA-Z0-9_]", "_", k): v
+        for k, v in pod_labels.items()
+    }
+
+
+@pytest.mark.parametrize("case", POD_LABELS, ids=lambda c: "+".join(c["labels"].values()))
+def test_worker_series_get_the_pool_of_their_pod(case):
+    (monitor,) = [
+        o
+        for o in rendered("load-generator/overlays/prod")
+        if o["kind"] == "PodMonitor" and o["metadata"]["name"] == "gtc-demo-dynamo-workers"
+    ]
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    assert relabel(meta_labels(case["labels"]), endpoint["relabelings"]).get("pool") == case["pool"]
+
+
+def test_the_relabel_model_follows_prometheus():
+    rule = {"sourceLabels": ["a", "b"], "regex": "x;(.*)", "targetLabel": "t"}
+    assert relabel({"a": "x", "b": "y"}, [rule])["t"] == "y"
+    assert "t" not in relabel({"a": "z", "b": "y"}, [rule]), "no match: no change"
+    assert "t" not in relabel({"a": "x", "t": "old"}, [rule]), "empty result deletes"
