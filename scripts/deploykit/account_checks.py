@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ import hcl2
 
 from deploykit.checks import CheckResult
 from deploykit.errors import ClusterError, DeployKitError
-from deploykit.kustomize import find_tool
+from deploykit.kustomize import find_tool, run_tool
 
 TERRAFORM = Path(__file__).resolve().parents[2] / "terraform"
 
@@ -90,13 +89,8 @@ class DoctlCli:
 
     def json(self, args: Sequence[str]) -> Any:
         cmd = [self.binary, "--context", self.context, *args, "-o", "json"]
-        try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ClusterError(f"doctl {' '.join(args[:3])}: {exc}") from exc
-        if done.returncode != 0:
-            raise ClusterError(f"doctl {' '.join(args[:3])}: {done.stderr.strip()[:300]}")
-        return json.loads(done.stdout or "null")
+        out = run_tool(cmd, f"doctl {' '.join(args[:3])}", ClusterError, timeout_s=60)
+        return json.loads(out or "null")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from demo_common.net import free_port
 from deploykit.errors import ClusterError
-from deploykit.kustomize import LOCAL_BIN, kubectl_binary
+from deploykit.kustomize import LOCAL_BIN, kubectl_binary, run_tool
 from deploykit.resources import DGD_RESOURCE as DGD
 from deploykit.resources import DGDSA_RESOURCE as DGDSA
 from deploykit.resources import ENGINE_CONFIGMAP, PAUSE_ANNOTATION
@@ -34,20 +34,8 @@ class KubectlCluster:
 
     def _run(self, args: Sequence[str], stdin: str | None = None) -> str:
         cmd = [self.kubectl, "--context", self.context, *args]
-        try:
-            done = subprocess.run(
-                cmd,
-                input=stdin,
-                capture_output=True,
-                text=True,
-                timeout=self.timeout_s,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ClusterError(f"kubectl {' '.join(args[:3])}: {exc}") from exc
-        if done.returncode != 0:
-            raise ClusterError(f"kubectl {' '.join(args[:3])}: {done.stderr.strip()[:300]}")
-        return done.stdout
+        what = f"kubectl {' '.join(args[:3])}"
+        return run_tool(cmd, what, ClusterError, timeout_s=self.timeout_s, stdin=stdin)
 
     def get_json(self, args: Sequence[str]) -> dict[str, Any]:
         data = json.loads(self._run(["get", *args, "-o", "json"]))
