@@ -20,6 +20,9 @@ GROVE ?= true
 KAI ?= $(or $(shell sed -n 's/^kai_scheduler_enabled *= *\(true\|false\).*/\1/p' terraform/environments/$(ENV).tfvars 2>/dev/null),true)
 # Serving layout of the Dynamo graph: disaggregated (prefill + decode pools) or aggregated.
 LAYOUT ?= disaggregated
+# RECREATE=yes lets deploy-dynamo delete and re-create the live graph when the change cannot be
+# applied in place (a layout or GROVE switch: the operator refuses new/removed components).
+RECREATE ?= no
 # Image tag YYYYMMDD-<short sha>, computed once per make invocation and handed to sub-makes.
 ifndef TAG
 TAG := $(shell date +%Y%m%d)-$(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
@@ -46,7 +49,7 @@ TF_SECRET_ENV := TF_VAR_hf_token="$$HF_TOKEN" \
 	TF_VAR_presenter_token="$${PRESENTER_TOKEN:-}"
 SUBMAKE_ARGS := --no-print-directory ENV=$(ENV) TAG=$(TAG) GROVE=$(GROVE) KAI=$(KAI) LAYOUT=$(LAYOUT)
 
-.PHONY: switch-layout check-env check-deploy-env infra-init infra-plan infra-up infra-down kubeconfig \
+.PHONY: switch-layout check-env check-deploy-env check-do infra-init infra-plan infra-up infra-down kubeconfig \
 	cluster-config images push model-cache deploy-dynamo deploy-keda deploy-apps deploy \
 	demo-status preflight teardown
 
@@ -60,6 +63,9 @@ check-env: ## Check the env vars the deploy needs (names each missing one; value
 
 check-deploy-env:
 	@case "$(ENV)" in dev|prod) ;; *) echo "ENV must be one of: $(DEPLOY_ENVS) (got '$(ENV)')" >&2; exit 2;; esac
+
+check-do: check-deploy-env ## Ask DigitalOcean (doctl, read-only) whether the pinned DOKS version, node sizes, region and NFS are offered
+	$(DEPLOYKIT).account_checks --env $(ENV) --context solutions
 
 infra-init: check-deploy-env ## terraform init of stack 1 (VPC, DOKS, GPU pool, NFS)
 	$(TERRAFORM) -chdir=terraform/infra init -input=false
@@ -93,21 +99,22 @@ model-cache: check-deploy-env ## Copy the model weights Spaces -> NFS once (Job 
 	$(KUSTOMIZE) k8s/model-cache/overlays/$(ENV) | $(KUBECTL_CTX) apply -f -
 	$(KUBECTL_CTX) -n $(APP_NAMESPACE) wait --for=condition=complete job/gtc-demo-model-cache --timeout=2h
 
-deploy-dynamo: check-deploy-env ## Apply the DGD gtc-demo for ENV, keeping live replicas (GROVE=false, KAI from tfvars, LAYOUT=aggregated)
+deploy-dynamo: check-deploy-env ## Apply the DGD gtc-demo for ENV, keeping live replicas (GROVE=false, KAI from tfvars, LAYOUT=aggregated, RECREATE=yes)
 	$(DEPLOYKIT).kustomize compose $(BUILD_DEPLOY)/dynamo-$(ENV) --base $(DYNAMO_OVERLAY) $(DYNAMO_COMPONENTS)
 	$(DEPLOYKIT).redeploy $(BUILD_DEPLOY)/dynamo-$(ENV) --context $(KUBE_CONTEXT) --namespace $(APP_NAMESPACE) \
-		| $(KUBECTL_CTX) apply -f -
+		$(if $(filter yes,$(RECREATE)),--recreate) | $(KUBECTL_CTX) apply -f -
 	$(KUBECTL_CTX) -n $(APP_NAMESPACE) wait --for=condition=Ready dynamographdeployments.v1beta1.nvidia.com/gtc-demo --timeout=45m
 
 switch-layout: check-deploy-env ## Switch the Dynamo graph between LAYOUT=disaggregated|aggregated (prod; restarts every worker)
 	@case "$(ENV)/$(LAYOUT)" in prod/aggregated|*/disaggregated) ;; \
 	  *) echo "switch-layout: LAYOUT must be disaggregated or aggregated (aggregated: ENV=prod only)" >&2; exit 2;; esac
-	@echo "WARNING: switching gtc-demo to the $(LAYOUT) layout replaces its workers: every worker" \
-	  "restarts (minutes for 70B) and requests in flight fail. KEDA is paused while the graph is" \
+	@echo "WARNING: switching gtc-demo to the $(LAYOUT) layout deletes and re-creates the graph" \
+	  "(the operator refuses adding or removing components in place): every worker restarts" \
+	  "(minutes for 70B) and requests in flight fail. KEDA is paused while the graph is" \
 	  "aggregated (its ScaledObjects target the disaggregated pools)."
 	@[ "$(CONFIRM)" = yes ] || { read -r -p "Type yes to continue: " answer && [ "$$answer" = yes ]; }
 	$(if $(filter aggregated,$(LAYOUT)),$(KUBECTL_CTX) -n $(APP_NAMESPACE) annotate scaledobject --all autoscaling.keda.sh/paused=true --overwrite)
-	$(MAKE) $(SUBMAKE_ARGS) deploy-dynamo
+	$(MAKE) $(SUBMAKE_ARGS) RECREATE=yes deploy-dynamo
 	$(if $(filter disaggregated,$(LAYOUT)),$(KUBECTL_CTX) -n $(APP_NAMESPACE) annotate scaledobject --all autoscaling.keda.sh/paused=false --overwrite)
 
 deploy-keda: check-deploy-env ## Apply the two ScaledObjects (prefill on TTFT/SLO, decode on ITL/SLO)

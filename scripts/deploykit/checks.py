@@ -10,16 +10,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from deploykit.errors import ClusterError
+from deploykit.resources import (
+    DGD_RESOURCE,
+    DGDSA_RESOURCE,
+    KAI_QUEUE_ANNOTATION,
+    KAI_QUEUE_RESOURCE,
+)
 
 PROMQL_METRIC = re.compile(r"\b((?:loadgen|dynamo|trtllm|DCGM)_[A-Za-z0-9_:]*)")
 NVLINK_TX = "DCGM_FI_PROF_NVLINK_TX_BYTES"
 PCIE_TX = "DCGM_FI_PROF_PCIE_TX_BYTES"
-# Explicit API versions: a bare `kubectl get dgd` returns the preferred version, which is
-# v1beta1 in Dynamo 1.6.x but may change; the checks parse exactly the shape they ask for.
-DGD_RESOURCE = "dynamographdeployments.v1beta1.nvidia.com"
-DGDSA_RESOURCE = "dynamographdeploymentscalingadapters.v1beta1.nvidia.com"
-KAI_QUEUE_RESOURCE = "queues.v2.scheduling.run.ai"
-KAI_QUEUE_ANNOTATION = "nvidia.com/kai-scheduler-queue"
 
 
 class Cluster(Protocol):

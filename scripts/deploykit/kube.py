@@ -4,6 +4,7 @@ cluster operations of `make profile`."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import subprocess
@@ -15,11 +16,10 @@ from urllib.parse import quote
 
 from demo_common.net import free_port
 from deploykit.errors import ClusterError
-from deploykit.kustomize import LOCAL_BIN, kubectl_binary
-from deploykit.profiling import ENGINE_CONFIGMAP, PAUSE_ANNOTATION
-
-DGD = "dynamographdeployments.v1beta1.nvidia.com"
-DGDSA = "dynamographdeploymentscalingadapters.v1beta1.nvidia.com"
+from deploykit.kustomize import LOCAL_BIN, kubectl_binary, run_tool
+from deploykit.resources import DGD_RESOURCE as DGD
+from deploykit.resources import DGDSA_RESOURCE as DGDSA
+from deploykit.resources import ENGINE_CONFIGMAP, PAUSE_ANNOTATION
 
 
 @dataclass(frozen=True)
@@ -34,20 +34,8 @@ class KubectlCluster:
 
     def _run(self, args: Sequence[str], stdin: str | None = None) -> str:
         cmd = [self.kubectl, "--context", self.context, *args]
-        try:
-            done = subprocess.run(
-                cmd,
-                input=stdin,
-                capture_output=True,
-                text=True,
-                timeout=self.timeout_s,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ClusterError(f"kubectl {' '.join(args[:3])}: {exc}") from exc
-        if done.returncode != 0:
-            raise ClusterError(f"kubectl {' '.join(args[:3])}: {done.stderr.strip()[:300]}")
-        return done.stdout
+        what = f"kubectl {' '.join(args[:3])}"
+        return run_tool(cmd, what, ClusterError, timeout_s=self.timeout_s, stdin=stdin)
 
     def get_json(self, args: Sequence[str]) -> dict[str, Any]:
         data = json.loads(self._run(["get", *args, "-o", "json"]))
@@ -64,6 +52,12 @@ class KubectlCluster:
         if not isinstance(data, dict):
             raise ClusterError(f"kubectl get {' '.join(args)}: not an object")
         return data
+
+    def delete_and_wait(self, args: Sequence[str], timeout_s: float) -> None:
+        """`kubectl delete` that returns once the object (and what it owns) is gone."""
+        waiting = dataclasses.replace(self, timeout_s=timeout_s + 30)
+        wait = ["--ignore-not-found", "--wait=true", f"--timeout={int(timeout_s)}s"]
+        waiting._run(["delete", *args, *wait])
 
     def prometheus_query(self, query: str) -> list[dict[str, Any]]:
         path = (

@@ -38,6 +38,25 @@ def find_tool(name: str, env_var: str) -> str:
     return found
 
 
+def run_tool(
+    cmd: Sequence[str],
+    what: str,
+    error: type[DeployKitError],
+    timeout_s: float,
+    stdin: str | None = None,
+) -> str:
+    """Run a CLI tool; its stdout, or `error` naming `what` with the tool's own message."""
+    try:
+        done = subprocess.run(
+            list(cmd), input=stdin, capture_output=True, text=True, timeout=timeout_s, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise error(f"{what}: {exc}") from exc
+    if done.returncode != 0:
+        raise error(f"{what}: {done.stderr.strip()[:500]}")
+    return done.stdout
+
+
 def kubectl_binary() -> str:
     return find_tool("kubectl", "KUBECTL")
 
@@ -45,13 +64,8 @@ def kubectl_binary() -> str:
 def build(directory: Path, kubectl: str | None = None) -> list[Manifest]:
     """`kubectl kustomize DIR`, parsed into objects (documents in kubectl's output order)."""
     cmd = [kubectl or kubectl_binary(), "kustomize", str(directory)]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RenderError(f"kubectl kustomize {directory}: {exc}") from exc
-    if done.returncode != 0:
-        raise RenderError(f"kubectl kustomize {directory}: {done.stderr.strip()[:500]}")
-    return [d for d in yaml.safe_load_all(done.stdout) if d is not None]
+    out = run_tool(cmd, f"kubectl kustomize {directory}", RenderError, timeout_s=120)
+    return [d for d in yaml.safe_load_all(out) if d is not None]
 
 
 @functools.cache

@@ -25,6 +25,11 @@ from deploykit.checks import (
 )
 from deploykit.errors import DeployKitError
 from deploykit.kustomize import build_cached
+from deploykit.platform_checks import (
+    check_adapter_selectors,
+    check_dcgm_scraped,
+    check_kai_staleness,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GPUS_PER_ENV = {"dev": 3, "prod": 8}
@@ -93,6 +98,15 @@ def run_checks(
             lambda: [check_block_sizes(cluster, settings.namespace, settings.dgd_name, BLOCK_SIZE)],
         ),
         ("kai-queue", lambda: [check_kai_queue(cluster, settings.namespace, settings.dgd_name)]),
+        (
+            "kai-staleness",
+            lambda: [check_kai_staleness(cluster, settings.namespace, settings.dgd_name)],
+        ),
+        (
+            "adapter-selectors",
+            lambda: [check_adapter_selectors(cluster, settings.namespace, settings.dgd_name)],
+        ),
+        ("dcgm-scraped", lambda: [check_dcgm_scraped(cluster)]),
         ("keda-queries", lambda: check_keda_queries(cluster, settings.namespace)),
     ]
     if settings.env == "prod":

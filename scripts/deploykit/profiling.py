@@ -27,8 +27,6 @@ import yaml
 from deploykit.errors import DeployKitError
 from deploykit.kustomize import find_tool
 
-PAUSE_ANNOTATION = "autoscaling.keda.sh/paused"
-ENGINE_CONFIGMAP = "gtc-demo-engine-configs"
 # profile_endpoint imports matplotlib (plots); it runs in an overlay env so the lock is untouched.
 PROFILER_EXTRA = "matplotlib==3.11.2"
 

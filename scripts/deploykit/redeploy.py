@@ -1,4 +1,5 @@
-"""`make deploy-dynamo`: renders the DGD overlay and keeps the replicas the scaling adapters set.
+"""`make deploy-dynamo`: renders the DGD overlay, keeps the replicas the scaling adapters set, and
+re-creates the graph when the change cannot be made in place.
 
 Once a component has a scaling adapter, the adapter owns its `replicas` (upstream v1beta1
 types: "managed by the DynamoGraphDeploymentScalingAdapter and should not be modified
@@ -6,6 +7,12 @@ directly"), and the operator's webhook rejects a DGD update whose replicas diffe
 object. A plain `kubectl apply` of the files after KEDA or the presenter scaled would send the
 starting layout and be refused. So re-deploys read the live DGD (explicit API version) and copy
 its replicas into the object they apply; a first deploy applies the files as they are.
+
+Some changes the operator never accepts in place: its webhook makes the component topology
+immutable (validateDynamoGraphDeploymentSpecUpdate: no component added or removed, so a layout
+switch is refused), and the Grove switch picks the workload provider at creation (minAvailable
+is immutable after it). Those need the graph deleted and created again: refused with the reason
+and the live replicas unless `--recreate` is given (`make switch-layout` gives it).
 """
 
 from __future__ import annotations
@@ -14,21 +21,34 @@ import argparse
 import copy
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from deploykit.errors import DeployKitError
 from deploykit.kustomize import Manifest, build, dump
+from deploykit.resources import DGD_RESOURCE, GROVE_ANNOTATION, adapter_owns_replicas
 
 DGD_KIND = "DynamoGraphDeployment"
-# Ask for the version the kit writes; `kubectl get dgd` alone returns the preferred version.
-DGD_RESOURCE = "dynamographdeployments.v1beta1.nvidia.com"
+DELETE_TIMEOUT_S = 900  # every worker pod drains and terminates before the graph is gone
 
 
 class LiveGraphs(Protocol):
-    """Reads one live object (None when absent); the kubectl adapter implements it."""
+    """Reads and deletes one live object; the kubectl adapter implements it."""
 
     def get_optional_json(self, args: Sequence[str]) -> dict[str, Any] | None: ...
+
+    def delete_and_wait(self, args: Sequence[str], timeout_s: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a re-deploy applies, what it says, and why it must re-create (None: in place)."""
+
+    objects: list[Manifest]
+    notes: list[str]
+    recreate_reason: str | None
+    live_replicas: dict[str, int]
 
 
 def scaled_components(graph: Manifest) -> dict[str, dict[str, Any]]:
@@ -36,7 +56,7 @@ def scaled_components(graph: Manifest) -> dict[str, dict[str, Any]]:
     return {
         c["name"]: c
         for c in graph.get("spec", {}).get("components", [])
-        if (c.get("scalingAdapter") or {}).get("enabled")
+        if adapter_owns_replicas(c)
     }
 
 
@@ -67,41 +87,98 @@ def keep_live_replicas(
     return objects, notes
 
 
-def graph_name(objects: Sequence[Manifest]) -> tuple[str, str]:
+def _component_names(graph: Manifest) -> set[str]:
+    return {c["name"] for c in graph.get("spec", {}).get("components", [])}
+
+
+def _grove(graph: Manifest) -> str:
+    return str(graph.get("metadata", {}).get("annotations", {}).get(GROVE_ANNOTATION, "")).lower()
+
+
+def recreate_reason(wanted: Manifest, live: Manifest | None) -> str | None:
+    """Why `wanted` cannot be applied over `live` in place (None when it can)."""
+    if live is None:
+        return None
+    added = sorted(_component_names(wanted) - _component_names(live))
+    removed = sorted(_component_names(live) - _component_names(wanted))
+    if added or removed:
+        return (
+            "component topology is immutable after creation (operator webhook): "
+            f"components added {added}, removed {removed}"
+        )
+    if _grove(wanted) != _grove(live):
+        return (
+            f"{GROVE_ANNOTATION} {_grove(live) or 'unset'} -> {_grove(wanted) or 'unset'}: the "
+            "operator chooses Grove or plain Deployments when the graph is created"
+        )
+    return None
+
+
+def graph_of(objects: Sequence[Manifest]) -> Manifest:
     graphs = [o for o in objects if o.get("kind") == DGD_KIND]
     if len(graphs) != 1:
         raise DeployKitError(f"expected one {DGD_KIND} in the overlay, found {len(graphs)}")
-    meta = graphs[0]["metadata"]
+    return graphs[0]
+
+
+def graph_name(objects: Sequence[Manifest]) -> tuple[str, str]:
+    meta = graph_of(objects)["metadata"]
     return str(meta.get("namespace", "default")), str(meta["name"])
 
 
-def prepare(directory: Path, cluster: LiveGraphs) -> tuple[list[Manifest], list[str]]:
-    """Render `directory` and merge in the live replicas of the graph it contains."""
+def prepare(directory: Path, cluster: LiveGraphs) -> Plan:
+    """Render `directory`, merge in the live replicas of its graph, and say whether the live
+    graph must be re-created first."""
     rendered = build(directory)
     namespace, name = graph_name(rendered)
     live = cluster.get_optional_json(["-n", namespace, DGD_RESOURCE, name])
-    return keep_live_replicas(rendered, live)
+    objects, notes = keep_live_replicas(rendered, live)
+    live_replicas = {
+        str(c["name"]): int(c.get("replicas", 1))
+        for c in (live or {}).get("spec", {}).get("components", [])
+    }
+    return Plan(objects, notes, recreate_reason(graph_of(rendered), live), live_replicas)
+
+
+def run(directory: Path, cluster: LiveGraphs, *, recreate: bool) -> tuple[int, str]:
+    """(exit code, manifests to apply); notes and errors go to stderr."""
+    plan = prepare(directory, cluster)
+    namespace, name = graph_name(plan.objects)
+    had = ", ".join(f"{c}={n}" for c, n in sorted(plan.live_replicas.items()))
+    if plan.recreate_reason and not recreate:
+        print(
+            f"redeploy: {name} cannot be changed in place ({plan.recreate_reason}); it runs "
+            f"{had}. Re-run with RECREATE=yes to delete and re-create it (every worker "
+            "restarts; components that stay keep these replicas).",
+            file=sys.stderr,
+        )
+        return 2, ""
+    if plan.recreate_reason:
+        print(f"redeploy: deleting {name} ({had}) to re-create it", file=sys.stderr)
+        cluster.delete_and_wait(["-n", namespace, DGD_RESOURCE, name], DELETE_TIMEOUT_S)
+    for note in plan.notes:
+        print(f"redeploy: {note}", file=sys.stderr)
+    return 0, dump(plan.objects)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: DIR --context CTX --namespace NS > manifests.yaml (notes on stderr)."""
+    """CLI: DIR --context CTX --namespace NS [--recreate] > manifests.yaml (notes on stderr)."""
     from deploykit.kube import KubectlCluster  # the adapter only where it is used
 
     parser = argparse.ArgumentParser(prog="deploykit.redeploy", description=__doc__)
     parser.add_argument("directory", type=Path)
     parser.add_argument("--context", required=True)
     parser.add_argument("--namespace", required=True)
+    parser.add_argument("--recreate", action="store_true", help="delete and re-create if needed")
     args = parser.parse_args(argv)
     try:
         cluster = KubectlCluster(args.context, "unused", args.namespace)
-        objects, notes = prepare(args.directory, cluster)
+        code, manifests = run(args.directory, cluster, recreate=args.recreate)
     except DeployKitError as exc:
         print(f"redeploy: {exc}", file=sys.stderr)
         return 2
-    for note in notes:
-        print(f"redeploy: {note}", file=sys.stderr)
-    sys.stdout.write(dump(objects))
-    return 0
+    sys.stdout.write(manifests)
+    return code
 
 
 if __name__ == "__main__":

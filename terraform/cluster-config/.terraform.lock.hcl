@@ -2,8 +2,8 @@
 # Manual edits may be lost in future updates.
 
 provider "registry.terraform.io/digitalocean/digitalocean" {
-  version     = "2.72.0"
-  constraints = "~> 2.72"
+  version     = "2.77.0"
+  constraints = "~> 2.77"
 }
 
 provider "registry.terraform.io/hashicorp/helm" {

@@ -39,7 +39,7 @@ resource "helm_release" "dcgm_exporter" {
   name       = "dcgm-exporter"
   repository = "https://nvidia.github.io/dcgm-exporter/helm-charts"
   chart      = "dcgm-exporter"
-  version    = "4.8.3"
+  version    = "4.8.2" # newest in NVIDIA's index (gh-pages helm-charts/index.yaml, 2026-05-05)
   namespace  = kubernetes_namespace_v1.this["monitoring"].metadata[0].name
 
   values = [

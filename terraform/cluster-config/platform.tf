@@ -26,41 +26,30 @@ resource "helm_release" "dynamo_platform" {
   timeout          = 900
   wait             = true
 
-  values = [yamlencode({
-    global = {
-      grove = { install = true, enabled = true }
-      # One switch (kai_scheduler_enabled in environments/<env>.tfvars; make deploy-dynamo reads
-      # the same line and drops the DGD's queue annotation when it is false).
-      "kai-scheduler" = { install = var.kai_scheduler_enabled, enabled = var.kai_scheduler_enabled }
-      nats            = { install = true }
-      etcd            = { install = false }
-    }
-    "dynamo-operator" = {
-      upgradeCRD = true
-      webhook    = { failurePolicy = "Fail" }
-      dynamo = {
-        metrics = {
-          prometheusEndpoint = local.prometheus_url
-          # The project owns its PodMonitors (k8s/load-generator), scoped to the demo namespace;
-          # the chart's cluster-wide ones would scrape the same pods twice and double every sum().
-          podMonitors = { enabled = false }
-        }
+  values = [
+    file("${path.module}/values/dynamo-platform.yaml"),
+    yamlencode({
+      global = {
+        # One switch (kai_scheduler_enabled in environments/<env>.tfvars; make deploy-dynamo reads
+        # the same line and drops the DGD's queue annotation when it is false).
+        "kai-scheduler" = { install = var.kai_scheduler_enabled, enabled = var.kai_scheduler_enabled }
       }
-    }
-  })]
+      "dynamo-operator" = { dynamo = { metrics = { prometheusEndpoint = local.prometheus_url } } }
+    }),
+  ]
 
   depends_on = [helm_release.kube_prometheus_stack]
 }
 
 # The KAI queue the DGD's annotation names (the operator copies it into every pod's
-# kai.scheduler/queue label). The local chart skips any queue that already exists (Helm
-# lookup), so re-applies and pre-created queues are both fine.
+# kai.scheduler/queue label) under a parent of the kit's own, both with a GPU quota of every
+# GPU (KAI keeps non-preemptible workers within the quota of the queue and each parent).
 resource "helm_release" "kai_queues" {
   count = var.kai_scheduler_enabled ? 1 : 0
 
   name      = "gtc-demo-kai-queues"
   chart     = "${path.module}/charts/kai-queues"
-  version   = "0.1.0"
+  version   = "0.2.0"
   namespace = kubernetes_namespace_v1.this["dynamo"].metadata[0].name
 
   values = [yamlencode({

@@ -5,7 +5,7 @@ terraform {
   required_providers {
     digitalocean = {
       source  = "digitalocean/digitalocean"
-      version = "~> 2.72" # digitalocean_nfs host/mount_path arrived in 2.72
+      version = "~> 2.77" # digitalocean_nfs host/mount_path: 2.72; performance_tier: 2.77
     }
     kubernetes = {
       source  = "hashicorp/kubernetes"

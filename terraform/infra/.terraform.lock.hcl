@@ -2,6 +2,6 @@
 # Manual edits may be lost in future updates.
 
 provider "registry.terraform.io/digitalocean/digitalocean" {
-  version     = "2.72.0"
-  constraints = "~> 2.72"
+  version     = "2.77.0"
+  constraints = "~> 2.77"
 }

@@ -130,9 +130,9 @@ def test_block_size_agrees_between_frontend_workers_engines_and_contract(env):
     configs = one(rendered(f"dynamo/overlays/{env}"), "ConfigMap", "gtc-demo-engine-configs")
     for key, text in configs["data"].items():
         engine = yaml.safe_load(text)
-        # Left at TRT-LLM's default (32); if someone sets it, it must still agree.
-        for section in (engine, engine.get("kv_cache_config", {})):
-            assert section.get("tokens_per_block", BLOCK_SIZE) == BLOCK_SIZE, key
+        # Written out, not left to TRT-LLM's default (which a new release may change).
+        assert engine["kv_cache_config"]["tokens_per_block"] == BLOCK_SIZE, key
+        assert "tokens_per_block" not in engine, f"{key}: it belongs in kv_cache_config"
         assert engine["kv_cache_config"]["dtype"] == "fp8"
         assert engine["cache_transceiver_config"]["backend"] in {"UCX", "NIXL"}
         assert engine["enable_chunked_prefill"] is True
@@ -412,7 +412,7 @@ def test_aggregated_overlay_is_the_same_graph_without_disaggregation():
     assert graph["metadata"]["annotations"] == dgd("prod")["metadata"]["annotations"]
     configs = one(objects, "ConfigMap", "gtc-demo-engine-configs")["data"]
     engine = yaml.safe_load(configs["agg.yaml"])
-    assert engine.get("tokens_per_block", BLOCK_SIZE) == BLOCK_SIZE
+    assert engine["kv_cache_config"]["tokens_per_block"] == BLOCK_SIZE
     assert engine["kv_cache_config"]["dtype"] == "fp8"
     assert engine["kv_cache_config"]["enable_block_reuse"] is True
     assert engine["enable_chunked_prefill"] is True

@@ -40,6 +40,7 @@ TARGETS = [
     "teardown",
     "clean",
     "preflight",
+    "check-do",
     "tools",
     "profile",
 ]
@@ -209,8 +210,12 @@ def test_switch_layout_warns_that_workers_restart_and_pauses_keda_for_aggregated
             r"annotate scaledobject --all autoscaling\.keda\.sh/paused=true",
             r"--base k8s/dynamo/overlays/prod-aggregated",
             r"deploykit\.redeploy",
+            r"--recreate \| ",
         ],
     )
+    assert "deletes and re-creates the graph" in done.stdout
+    plain = make("-n", "deploy-dynamo", "ENV=prod")
+    assert "--recreate" not in plain.stdout, "only switch-layout or RECREATE=yes may delete"
     refused = make("switch-layout", "ENV=dev", "LAYOUT=aggregated", "CONFIRM=yes")
     assert refused.returncode != 0
     assert "aggregated: ENV=prod only" in refused.stderr

@@ -10,9 +10,13 @@ from typing import Any
 
 import pytest
 from deploy_helpers import ADAPTERS, dgd, rendered, validate_object
-from deploykit.checks import DGD_RESOURCE, DGDSA_RESOURCE, KAI_QUEUE_RESOURCE, NVLINK_TX, PCIE_TX
+from deploykit.checks import NVLINK_TX, PCIE_TX
 from deploykit.errors import ClusterError
+from deploykit.platform_checks import KAI_SHARD_RESOURCE, STALENESS_ARG
 from deploykit.preflight import PreflightSettings, expected_adapter_names, main, run_checks
+from deploykit.resources import DGD_RESOURCE, DGDSA_RESOURCE, KAI_QUEUE_RESOURCE
+
+COMPONENT_LABEL = "nvidia.com/dynamo-component"
 
 
 class FakeCluster:
@@ -37,6 +41,7 @@ class FakeCluster:
                     "replicas": replicas,
                     "dgdRef": {"name": "gtc-demo", "componentName": component},
                 },
+                "status": {"replicas": replicas, "selector": f"{COMPONENT_LABEL}={component}"},
             }
             for name, component, replicas in (
                 (ADAPTERS["prefill"], "TRTLLMPrefillWorker", 2),
@@ -44,6 +49,18 @@ class FakeCluster:
             )
         ]
         self.queues = ["default-parent-queue", "gtc-demo"]
+        # The worker pods the operator (through Grove) runs, with the labels it sets.
+        self.pods = [
+            {
+                "metadata": {
+                    "name": f"{component.lower()}-{i}",
+                    "labels": {COMPONENT_LABEL: component},
+                }
+            }
+            for component, replicas in (("TRTLLMPrefillWorker", 2), ("TRTLLMDecodeWorker", 3))
+            for i in range(replicas)
+        ]
+        self.staleness: str | None = "-1s"
         self.calls: list[list[str]] = []
         self.scaled_objects = copy.deepcopy(
             [o for o in rendered(f"keda/overlays/{env}") if o["kind"] == "ScaledObject"]
@@ -55,6 +72,13 @@ class FakeCluster:
 
     def get_json(self, args):
         self.calls.append(list(args))
+        if "pods" in args:
+            wanted = dict(pair.split("=", 1) for pair in args[args.index("-l") + 1].split(","))
+            matching = [p for p in self.pods if wanted.items() <= p["metadata"]["labels"].items()]
+            return {"items": matching}
+        if KAI_SHARD_RESOURCE in args:
+            shard_args = {} if self.staleness is None else {STALENESS_ARG: self.staleness}
+            return {"metadata": {"name": "default"}, "spec": {"args": shard_args}}
         resource = args[-1] if args[-1] != "gtc-demo" else args[-2]
         if resource in self.broken:
             raise ClusterError(f"kubectl get {resource}: connection refused")
@@ -153,6 +177,9 @@ def test_healthy_prod_passes_every_check_and_fires_a_burst():
         "scaling-adapters": True,
         "block-sizes": True,
         "kai-queue": True,
+        "kai-staleness": True,
+        "adapter-selectors": True,
+        "dcgm-scraped": True,
         "keda-query gtc-demo-prefill": True,
         "keda-query gtc-demo-decode": True,
         "nvlink-kv-transfer": True,
@@ -278,3 +305,37 @@ def test_a_missing_kai_queue_fails_and_kai_off_is_reported_as_skipped():
     del off.graph["metadata"]["annotations"]["nvidia.com/kai-scheduler-queue"]
     results, _ = run(off)
     assert results["kai-queue"].ok is None
+
+
+def test_an_adapter_selector_that_misses_the_pods_fails():
+    """KEDA's HPA counts the pods the scale subresource's selector matches (not verifiable
+    offline for Grove-created pods: preflight checks it on the cluster)."""
+    results, _ = run(FakeCluster())
+    assert results["adapter-selectors"].ok is True
+    cluster = FakeCluster()
+    cluster.adapters[1]["status"]["selector"] = "grove.io/podclique=gtc-demo-0-decode"
+    results, _ = run(cluster)
+    assert results["adapter-selectors"].ok is False
+    assert "0 pod(s) match 'grove.io/podclique=gtc-demo-0-decode', replicas 3" in (
+        results["adapter-selectors"].detail
+    )
+
+
+def test_kai_evicting_stale_gangs_fails_and_kai_off_skips():
+    cluster = FakeCluster()
+    cluster.staleness = None
+    results, _ = run(cluster)
+    assert results["kai-staleness"].ok is False
+    off = FakeCluster()
+    del off.graph["metadata"]["annotations"]["nvidia.com/kai-scheduler-queue"]
+    off.staleness = None
+    results, _ = run(off)
+    assert results["kai-staleness"].ok is None
+
+
+def test_no_gpu_series_fails_the_dcgm_check():
+    cluster = FakeCluster()
+    cluster.absent_metrics.add("DCGM_FI_DEV_GPU_UTIL")
+    results, _ = run(cluster)
+    assert results["dcgm-scraped"].ok is False
+    assert results["dcgm-scraped"].detail.startswith("0 GPU(s)")

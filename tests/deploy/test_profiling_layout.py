@@ -13,12 +13,12 @@ import pytest
 import yaml
 from deploy_helpers import ADAPTERS, SCALED_OBJECTS, one, rendered
 from deploykit.profiling import (
-    ENGINE_CONFIGMAP,
     Targets,
     profiler_argv,
     profiling_layout,
     without_prefix_caching,
 )
+from deploykit.resources import ENGINE_CONFIGMAP
 
 
 class FakeCluster:
