@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from demo_common.tools import find_tool
 from loadgen.adapters.keda_manifests import pool_rules, render
 from loadgen.adapters.local_keda import KedaPauseState, LocalKeda
 from loadgen.adapters.local_pools import LocalPoolsScaler
@@ -33,8 +33,7 @@ def _by_name(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("env", ["prod", "dev"])
 def test_the_manifest_reader_renders_what_kubectl_kustomize_renders(env: str) -> None:
-    kubectl = shutil.which("kubectl")
-    assert kubectl, "kubectl is required (Debian/Kubernetes apt package)"
+    kubectl = find_tool("kubectl", "KUBECTL")  # PATH or ~/.local/bin (`make tools`); else fails
     out = subprocess.run(
         [kubectl, "kustomize", str(KEDA_DIR / "overlays" / env)],
         check=True,
