@@ -124,8 +124,8 @@ def provider_constraints(stack: str) -> dict[str, str]:
 
 
 def test_digitalocean_provider_floor_has_every_argument_the_stacks_use():
-    """digitalocean_nfs came in 2.70, its host/mount_path attributes in 2.72 (design notes,
-    from the provider's changelog); stack 2 reads both through stack 1's outputs."""
+    """digitalocean_nfs came in 2.70, its host/mount_path attributes in 2.72 (the team's
+    reading of the provider's changelog); stack 2 reads both through stack 1's outputs."""
     outputs = tf_named("infra", "output")
     assert "digitalocean_nfs.models.host" in str(outputs["nfs_host"]["value"])
     for stack in STACKS:

@@ -120,11 +120,11 @@ class Settings(BaseSettings, EngineSettings):
     prefill_scaledobject: str = "gtc-demo-prefill"
     decode_scaledobject: str = "gtc-demo-decode"
     # One place for the DGDSA version: the one k8s/dynamo's manifests use (v1beta1 since the kit
-    # writes the DGD as v1beta1, issue 10; 1.6.x serves v1alpha1 too).
+    # writes the DGD as v1beta1; 1.6.x serves v1alpha1 too).
     dgdsa_api_version: Literal["v1alpha1", "v1beta1"] = Field(
         default="v1beta1", description="API version of the DGD scaling adapters"
     )
-    # The scenario controller (issue 11): where it keeps its mode, and its mode at first start.
+    # The scenario controller: where it keeps its mode, and its mode at first start.
     scenario_state_file: Path = Field(
         default=Path("build/scenario-state.json"),
         description="the controller's mode and phase, read back (and reconciled) on start",

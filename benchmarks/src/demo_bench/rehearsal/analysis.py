@@ -15,7 +15,7 @@ from demo_common.percentile import percentile
 
 WINDOW_S = 30.0  # rolling window of the latency series (demo s)
 STEP_S = 10.0
-RECOVERY_FACTOR = 1.2  # "recovered" = p95 back within 1.2x baseline (issue 11)
+RECOVERY_FACTOR = 1.2  # "recovered" = p95 back within 1.2x baseline
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def build_report(raw: RawRun) -> dict[str, Any]:
                 pool="prefill",
                 source=scaler,
             ),
-            # Issue 9's sizing: a saturated decode pool shows as requests waiting for a batch
+            # `make sizing`: a saturated decode pool shows as requests waiting for a batch
             # slot (TTFT), ITL rising only to ~30 ms; both are reported.
             "decode_stress_ttft": stress_effect(
                 raw.samples,
