@@ -18,6 +18,10 @@ from loadgen.engine.settings import EngineSettings
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "token", "presenter"}
 GPU_BUDGET = {"prod": 8, "dev": 3}
 DEFAULT_MODEL = "meta-llama/Llama-3.1-70B-Instruct"
+# Files of the checkout the app reads, found from this file rather than the working directory
+# (src/loadgen/settings.py -> apps/load-generator, -> the repo root); an installed app sets them.
+APP_DIR = Path(__file__).resolve().parents[2]
+REPO_DIR = APP_DIR.parents[1]
 
 
 def _alias(name: str, env: str) -> AliasChoices:
@@ -58,7 +62,7 @@ class Settings(BaseSettings, EngineSettings):
     )
     port: int = Field(default=3000, ge=0, le=65535, description="app port")
     ui_dir: Path = Field(
-        default=Path("apps/load-generator/ui/dist"), description="UI build served at / if present"
+        default=APP_DIR / "ui" / "dist", description="UI build served at / if present"
     )
     preset: str = Field(default="baseline", description="preset whose config applies at start")
     autostart: bool = Field(
@@ -136,7 +140,8 @@ class Settings(BaseSettings, EngineSettings):
         default="prod", description="layout: prod = 8 GPUs (2P+3D), dev = 3; the KEDA overlay"
     )
     keda_dir: Path = Field(
-        default=Path("k8s/keda"), description="the kit's KEDA manifests (the local KEDA reads them)"
+        default=REPO_DIR / "k8s" / "keda",
+        description="the kit's KEDA manifests (the local KEDA reads them)",
     )
 
     @property
