@@ -1,5 +1,5 @@
 """The one percentile of the kit: every record (client benchmark, rehearsal, comparison,
-sizing replay, disaggregation benchmark) takes its latency percentiles here, so they compare.
+sizing replay, disaggregation benchmark, soak) takes its percentiles here, so they compare.
 
 Convention: q in 0..100 (p95 is `percentile(xs, 95)`), linear interpolation between the order
 statistics at rank q/100 * (n - 1). It is numpy's default (`np.percentile`, method "linear",
