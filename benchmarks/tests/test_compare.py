@@ -90,10 +90,13 @@ def test_a_short_comparison_produces_every_layouts_numbers(tmp_path: Path) -> No
             # GPU-seconds integrate the pools: between one worker per pool and the budget.
             assert 2 <= phase["mean_gpus"] <= 8, (name, phase["id"], phase["mean_gpus"])
             for workload, latency in phase["latency"].items():
-                for series in latency.values():
+                for kind, series in latency.items():
                     got = [series[k] for k in ("p50", "p95", "p99") if series[k] is not None]
-                    assert got == sorted(got), (name, phase["id"], workload, series)
-                    assert all(v > 0 for v in got), (name, phase["id"], workload, series)
+                    where = (name, phase["id"], workload, kind, series)
+                    assert got == sorted(got), where
+                    # A first token takes time; token gaps may round to 0 ms (tokens that
+                    # arrive together), but not all of them.
+                    assert not got or (min(got) if kind == "ttft_ms" else got[-1]) > 0, where
     base = layouts["aggregated"]["goodput_per_gpu"]
     assert set(report["ratio_vs_aggregated"]) == {"static", "controller", "keda"}
     for name, ratio in report["ratio_vs_aggregated"].items():
