@@ -249,17 +249,18 @@ async def test_frontend_killed_is_restarted_and_errors_are_counted(
         live = await (await http.get(f"{url}/healthz")).json()
     assert stack.restarts["frontend"] == before + 1
     assert live["status"] == "ok"  # the app kept serving throughout
+    # Served again: the requests sent after the frontend came back succeed, every one of them
+    # (the ones finished before the kill say nothing about the restart).
+    lines = (tmp_path / REQUEST_LOG).read_text().splitlines()
+    after = [r for r in map(json.loads, lines) if r["send_ns"] and r["send_ns"] >= back_ns]
     numbers = {"failed_requests": totals(summary)["errors"], "reasons": error_reasons(summary),
                **totals(summary), "frontend_back_s": round(back_s, 2),
-               "killed_at_ns": killed_ns}  # fmt: skip
+               "killed_at_ns": killed_ns, "sent_after_restart": len(after),
+               "ok_after_restart": sum(r["status"] == "ok" for r in after)}  # fmt: skip
     record("frontend_sigkill", numbers)
     assert set(error_reasons(summary)) <= {
         "connect", "disconnect", "stream_error", "http_500", "http_503", "http_404", "timeout",
         "in_flight_cap",  # dropped, not sent: fast failures refill the cap on a loaded machine
     }, error_reasons(summary)  # fmt: skip
-    # Served again: the requests sent after the frontend came back succeed, every one of them
-    # (the ones finished before the kill say nothing about the restart).
-    lines = (tmp_path / REQUEST_LOG).read_text().splitlines()
-    after = [r for r in map(json.loads, lines) if r["send_ns"] and r["send_ns"] >= back_ns]
     assert len(after) >= 10, len(after)
     assert [(r["workload"], r["status"], r["reason"]) for r in after if r["status"] != "ok"] == []
