@@ -1,4 +1,4 @@
-# Why disaggregation (issue 15): the demo script on four layouts of the same GPUs.
+# Why disaggregation: the demo script on four layouts of the same GPUs.
 COMPARE_OUT ?= benchmarks/records/$(shell date -u +%F)-2core/compare
 
 .PHONY: compare

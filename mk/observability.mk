@@ -1,4 +1,4 @@
-# Observability (issue 13): dashboards as code, recording rules, every query proven live.
+# Observability: dashboards as code, recording rules, every query proven live.
 
 OBS_PNG ?= docs/images/audience-dashboard.png
 

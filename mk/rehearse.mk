@@ -1,4 +1,4 @@
-# Rehearsal of the demo (issue 11). Included by the root Makefile.
+# Rehearsal of the demo. Included by the root Makefile.
 REHEARSAL_OUT ?= benchmarks/records/$(shell date -u +%F)-2core/rehearsal
 REHEARSAL_ARGS = $(if $(QUICK),--quick --speed 10,--speed $(SPEED)) $(if $(MANUAL),--manual)
 REHEARSAL_DIR = $(if $(QUICK),build/rehearsal-quick,$(REHEARSAL_OUT))$(if $(MANUAL),/manual)

@@ -1,4 +1,4 @@
-# Reliability and security targets (owner: issue 14). Included by the root Makefile.
+# Reliability and security targets. Included by the root Makefile.
 
 .PHONY: secrets-baseline
 secrets-baseline: install ## Rewrite .secrets.baseline (then audit each new entry: "is_secret": false)

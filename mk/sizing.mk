@@ -1,4 +1,4 @@
-# Sizing (issue 9): every preset replayed with dynamo.replay at every pool split (owner: profiles).
+# Sizing: every preset replayed with dynamo.replay at every pool split (owner: profiles).
 
 .PHONY: sizing
 sizing: install corpus ## Replay each preset at every (prefill, decode) split of prod and dev; table in build/sizing/

@@ -20,7 +20,6 @@ from demo_bench.client_stats import (
     in_flight_stats,
     parse_histogram,
     per_request_itl_ms,
-    percentile,
     server_view,
     step_stats,
 )
@@ -59,11 +58,10 @@ def record(n: int, intended_ns: int, *, lag_ns: int = MS, ttft_ns: int = 50 * MS
     return rec
 
 
-def test_percentile_interpolates_like_numpy() -> None:
+def test_describe_takes_the_kits_percentiles() -> None:
     values = [float(v) for v in range(1, 101)]
-    assert percentile(values, 0.5) == pytest.approx(50.5)
-    assert percentile(values, 0.95) == pytest.approx(95.05)
-    assert percentile([], 0.5) is None
+    assert describe(values)["p95"] == pytest.approx(95.05)
+    assert describe(values)["p99"] == pytest.approx(99.01)
     assert describe([3.0, 1.0, 2.0])["p50"] == 2.0
     assert describe([])["mean"] is None
 

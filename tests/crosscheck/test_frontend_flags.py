@@ -8,7 +8,6 @@ a SIGKILLed decode worker failed its in-flight streams, with it on none failed.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from demo_common.tools import find_tool
 from localcluster import dynamo
 from localcluster.perfmodel import hardware_profile
 from localcluster.settings import FRONTEND_MIGRATION_LIMIT, EnvName, LocalClusterSettings
@@ -42,7 +42,7 @@ def flag_values(argv: Sequence[str]) -> dict[str, str]:
 
 
 def render(env: EnvName) -> list[dict[str, Any]]:
-    kubectl = shutil.which("kubectl") or "/usr/bin/kubectl"
+    kubectl = find_tool("kubectl", "KUBECTL")  # PATH or ~/.local/bin (`make tools`); else fails
     rendered = subprocess.run(
         [kubectl, "kustomize", str(REPO / "k8s" / "dynamo" / "overlays" / env)],
         capture_output=True, text=True, timeout=60, check=True,

@@ -23,7 +23,7 @@ SCHEMAS = Path(__file__).resolve().parent / "schemas"
 K8S_VERSION = "1.34.0"  # DOKS version pinned by terraform/infra (kubernetes_version 1.34.1-do.3)
 CORE_DEFS_URI = "https://kubernetes.io/api/_definitions.json"
 
-# Contracts (../../notes CONTRACTS.md) the files must agree with.
+# Contracts (docs/contracts.md, k8s/) the files must agree with.
 DGD_NAME = "gtc-demo"
 NAMESPACE = "gtc-demo"
 ADAPTERS = {"prefill": "gtc-demo-trtllmprefillworker", "decode": "gtc-demo-trtllmdecodeworker"}

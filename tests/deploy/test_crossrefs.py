@@ -393,7 +393,7 @@ def test_namespace_and_dynamo_version_agree_with_terraform():
 
 
 def test_aggregated_overlay_is_the_same_graph_without_disaggregation():
-    """issue 15: 8 aggregated TRT-LLM workers, same image and block size, KV routing on."""
+    """The aggregated baseline: 8 TRT-LLM workers, same image and block size, KV routing on."""
     objects = rendered("dynamo/overlays/prod-aggregated")
     graph = one(objects, "DynamoGraphDeployment", DGD_NAME)
     components = components_of(graph)

@@ -94,10 +94,15 @@ def keda_paused(server: KubeContractServer) -> list[bool]:
 async def kill_in_auto(url: str, process: Any, server: KubeContractServer) -> str:
     """Auto mode until the script has scaled once, then SIGKILL; returns the phase it was in."""
     await post(url, "/api/scenario/auto")
-    for _ in range(300):
-        state = await scenario(url)
-        if any(e["kind"] == "scale" and e["source"] == "script" for e in state["timeline"]):
-            break
+
+    def script_scaled(state: dict[str, Any]) -> bool:
+        return any(e["kind"] == "scale" and e["source"] == "script" for e in state["timeline"])
+
+    # The short cycle's first scale comes seconds in at speed 10: 60 s leaves room for a loaded
+    # machine, and a script that never scales fails here instead of being killed unnoticed.
+    deadline = time.monotonic() + 60
+    while not script_scaled(state := await scenario(url)):
+        assert time.monotonic() < deadline, "auto mode: the script did not scale within 60 s"
         await asyncio.sleep(0.1)
     assert keda_paused(server) == [True, True]
     os.killpg(process.pid, signal.SIGKILL)

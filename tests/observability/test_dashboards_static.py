@@ -17,7 +17,7 @@ from demo_observability.catalogue import (
     rule_expressions,
 )
 from demo_observability.generate import rendered, stale_files
-from demo_observability.paths import REPO_ROOT, RULES_FILE
+from demo_observability.paths import DASHBOARDS_DIR, REPO_ROOT, RULES_FILE
 from demo_observability.scope import (
     CLUSTER_ONLY_NOTE,
     LOCAL_ONLY_NOTE,
@@ -121,10 +121,10 @@ def test_cluster_ships_the_dashboards_to_the_grafana_sidecar_and_the_rules_as_pr
     assert f'"{sidecar["label"]}"' in tf
     assert f'= "{sidecar["labelValue"]}"' in tf
     assert '"${path.module}/../../observability/dashboards"' in tf
-    assert (cluster / "../../observability/dashboards").resolve() == RULES_FILE.parents[1] / (
-        "dashboards"
-    )
+    assert (cluster / "../../observability/dashboards").resolve() == DASHBOARDS_DIR
     assert '"${path.module}/../../observability/rules/' + RULES_FILE.name + '"' in tf
+    # Terraform reads the rules through a symlink to the package's copy (the local stack's).
+    assert (cluster / "../../observability/rules" / RULES_FILE.name).resolve() == RULES_FILE
     # kube-prometheus-stack renders additionalPrometheusRulesMap entries as PrometheusRules
     # (spec.groups = the entry's groups); the operator only loads them when selected.
     observability_tf = (cluster / "observability.tf").read_text()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from demo_common.tools import find_tool
 from demo_observability import rules as r
 from demo_observability.catalogue import all_expressions
 from demo_observability.paths import RULES_FILE
@@ -18,8 +19,7 @@ pytestmark = pytest.mark.integration  # spawns promtool
 
 
 def promtool(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    binary = shutil.which("promtool")
-    assert binary, "promtool missing: `make system-deps` installs Debian's prometheus package"
+    binary = find_tool("promtool", "PROMTOOL")  # Debian's prometheus (`make system-deps`)
     return subprocess.run(
         [binary, *args], capture_output=True, text=True, timeout=120, check=False, cwd=cwd
     )

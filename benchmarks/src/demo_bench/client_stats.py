@@ -1,5 +1,6 @@
-"""Pure statistics of the client benchmark: exact percentiles, Prometheus histogram deltas,
-per-step summaries of request records (rates, latencies, events/s, client-added TTFT).
+"""Pure statistics of the client benchmark: exact percentiles (demo_common.percentile),
+Prometheus histogram deltas, per-step summaries of request records (rates, latencies,
+events/s, client-added TTFT).
 
 No I/O and no clock: everything here takes numbers and returns numbers, so it is unit-tested.
 All inputs are integer ns (perf_counter_ns instants); outputs are in ms or per-second rates.
@@ -15,22 +16,11 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from demo_common.percentile import percentile
 from loadgen.records import RequestRecord
 
 NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-quantile (0..1) of `values` by linear interpolation between order statistics
-    (numpy's default method, which AIPerf uses too); None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = q * (len(ordered) - 1)
-    low = math.floor(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 def describe(values: Sequence[float], digits: int = 3) -> dict[str, float | int | None]:
@@ -42,9 +32,9 @@ def describe(values: Sequence[float], digits: int = 3) -> dict[str, float | int 
     return {
         "count": len(values),
         "mean": r(sum(values) / len(values)) if values else None,
-        "p50": r(percentile(values, 0.50)),
-        "p95": r(percentile(values, 0.95)),
-        "p99": r(percentile(values, 0.99)),
+        "p50": r(percentile(values, 50)),
+        "p95": r(percentile(values, 95)),
+        "p99": r(percentile(values, 99)),
         "max": r(max(values)) if values else None,
     }
 

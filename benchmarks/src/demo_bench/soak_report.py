@@ -8,6 +8,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from demo_common.percentile import percentile
+
 WARMUP_SHARE = 0.2  # the first fifth of the run: imports, caches, histograms filling
 RSS_GROWTH_LIMIT = 0.05
 PLOTS = (("rss_mb", "RSS (MiB)"), ("fds", "open file descriptors"),
@@ -86,18 +88,11 @@ def analyse(result: dict[str, Any]) -> dict[str, Any]:
         "tasks_max_first_half": max((s["tasks"] or 0 for s in head), default=None),
         "tasks_max_second_half": max((s["tasks"] or 0 for s in tail), default=None),
         # The app's lag gauge is in demo time; divided by the speed factor: wall ms.
-        "loop_lag_wall_ms_p99": _p99(
-            [s["loop_lag_ms"] / result["speed"] for s in samples if s["loop_lag_ms"]]
+        "loop_lag_wall_ms_p99": percentile(
+            [s["loop_lag_ms"] / result["speed"] for s in samples if s["loop_lag_ms"]], 99
         ),
         "conversations_max": max((s["conversations"] for s in samples), default=None),
     }  # fmt: skip
-
-
-def _p99(values: list[float]) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
 def checks(result: dict[str, Any], numbers: dict[str, Any]) -> dict[str, bool]:

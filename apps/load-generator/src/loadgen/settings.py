@@ -18,6 +18,10 @@ from loadgen.engine.settings import EngineSettings
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "token", "presenter"}
 GPU_BUDGET = {"prod": 8, "dev": 3}
 DEFAULT_MODEL = "meta-llama/Llama-3.1-70B-Instruct"
+# Files of the checkout the app reads, found from this file rather than the working directory
+# (src/loadgen/settings.py -> apps/load-generator, -> the repo root); an installed app sets them.
+APP_DIR = Path(__file__).resolve().parents[2]
+REPO_DIR = APP_DIR.parents[1]
 
 
 def _alias(name: str, env: str) -> AliasChoices:
@@ -58,7 +62,7 @@ class Settings(BaseSettings, EngineSettings):
     )
     port: int = Field(default=3000, ge=0, le=65535, description="app port")
     ui_dir: Path = Field(
-        default=Path("apps/load-generator/ui/dist"), description="UI build served at / if present"
+        default=APP_DIR / "ui" / "dist", description="UI build served at / if present"
     )
     preset: str = Field(default="baseline", description="preset whose config applies at start")
     autostart: bool = Field(
@@ -120,11 +124,11 @@ class Settings(BaseSettings, EngineSettings):
     prefill_scaledobject: str = "gtc-demo-prefill"
     decode_scaledobject: str = "gtc-demo-decode"
     # One place for the DGDSA version: the one k8s/dynamo's manifests use (v1beta1 since the kit
-    # writes the DGD as v1beta1, issue 10; 1.6.x serves v1alpha1 too).
+    # writes the DGD as v1beta1; 1.6.x serves v1alpha1 too).
     dgdsa_api_version: Literal["v1alpha1", "v1beta1"] = Field(
         default="v1beta1", description="API version of the DGD scaling adapters"
     )
-    # The scenario controller (issue 11): where it keeps its mode, and its mode at first start.
+    # The scenario controller: where it keeps its mode, and its mode at first start.
     scenario_state_file: Path = Field(
         default=Path("build/scenario-state.json"),
         description="the controller's mode and phase, read back (and reconciled) on start",
@@ -136,7 +140,8 @@ class Settings(BaseSettings, EngineSettings):
         default="prod", description="layout: prod = 8 GPUs (2P+3D), dev = 3; the KEDA overlay"
     )
     keda_dir: Path = Field(
-        default=Path("k8s/keda"), description="the kit's KEDA manifests (the local KEDA reads them)"
+        default=REPO_DIR / "k8s" / "keda",
+        description="the kit's KEDA manifests (the local KEDA reads them)",
     )
 
     @property

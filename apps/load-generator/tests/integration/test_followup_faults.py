@@ -41,7 +41,9 @@ async def test_a_failing_followup_endpoint_falls_back_within_the_timeout(
         third = await questions.next("rivers", HISTORY)  # tried again after it
     assert (first.source, first.reason) == ("fallback", reason)
     assert first.text in BANK
-    assert elapsed < 2.0
+    # The stall lasts an hour and the bound is 0.5 s: under 10 s proves the bound ended it, with
+    # room for the event-loop stalls of a loaded 2-core machine (~1 s seen).
+    assert elapsed < 10.0
     assert (second.source, second.reason) == ("fallback", "circuit_open")
     assert (third.source, third.reason) == ("fallback", reason)
     assert server.served[mode] == 2

@@ -9,7 +9,8 @@ namespace, at speed 1 (real H200 time, no scaling of host overhead).
 - 64 streams decoding at once: the median inter-token gap while all 64 are active is within 15 %
   of `itl_ms(64, mean context)`. The streams share a long prefix (cached after the first), so
   their prefills are short and the 64 reach the decode worker within a second or two.
-Also measured and printed (the figures issue 9 quotes): idle TTFT at 10k/20k, ITL at 16 x 4096.
+Also measured and printed (figures docs/calibration.md quotes): idle TTFT at 10k/20k, ITL at
+16 x 4096.
 """
 
 from __future__ import annotations
@@ -217,7 +218,7 @@ async def _fresh_ttft(stack: Stack, seed: int, tokens: int) -> tuple[float, floa
 async def test_fresh_15k_prompt_ttft_follows_profile(warm: Stack) -> None:
     measured, predicted = await _fresh_ttft(warm, 15, 15_000)
     assert abs(measured / predicted - 1) <= TOLERANCE, (measured, predicted)
-    # issue 9: the whole prompt's attention is paid (no per-chunk lookups).
+    # The whole prompt's attention is paid (no per-chunk lookups).
     assert measured >= warm.profile.prefill_ms(14_000)
 
 

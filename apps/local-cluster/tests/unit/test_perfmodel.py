@@ -91,7 +91,7 @@ def test_fit_refuses_a_band_nothing_can_meet() -> None:
 
 
 def test_long_prompts_keep_their_whole_attention_cost() -> None:
-    # issue 9: the idle TTFT of a 20k prompt must not be below the prefill of 20k tokens.
+    # The idle TTFT of a 20k prompt must not be below the prefill of 20k tokens.
     profile = hardware_profile(PROD_PROFILE)
     for tokens in (10_000, 15_000, 20_000, 30_000):
         assert profile.idle_ttft_ms(tokens) >= profile.prefill_ms(tokens)

@@ -13,7 +13,6 @@ from demo_bench.rehearsal.analysis import (
     Sample,
     first_cycle,
     gpu_seconds,
-    percentile,
     phase_spans,
     select,
     slo_attainment,
@@ -21,6 +20,7 @@ from demo_bench.rehearsal.analysis import (
 )
 from demo_bench.rehearsal.report import cpu_guard
 from demo_bench.rehearsal.run import RawRun
+from demo_common.percentile import percentile
 
 
 def meets_slos(sample: Sample, slo: tuple[float, float]) -> bool:

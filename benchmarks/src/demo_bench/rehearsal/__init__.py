@@ -1,1 +1,1 @@
-"""Rehearsal of the demo: auto-mode cycles on the local stack, and their report (issue 11)."""
+"""Rehearsal of the demo: auto-mode cycles on the local stack, and their report."""

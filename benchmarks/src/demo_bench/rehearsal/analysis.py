@@ -11,11 +11,11 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
+from demo_common.percentile import percentile
 
 WINDOW_S = 30.0  # rolling window of the latency series (demo s)
 STEP_S = 10.0
-RECOVERY_FACTOR = 1.2  # "recovered" = p95 back within 1.2x baseline (issue 11)
+RECOVERY_FACTOR = 1.2  # "recovered" = p95 back within 1.2x baseline
 
 
 @dataclass(frozen=True)
@@ -76,12 +76,6 @@ class Recovery:
     recovered_s: float | None  # first window end after ready with p95 <= factor x baseline
     recovery_after_ready_s: float | None
     details: dict[str, float | None] = field(default_factory=dict)
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    if not values:
-        return None
-    return float(np.percentile(np.asarray(values, dtype=float), q))
 
 
 def phase_spans(events: Iterable[Mapping[str, object]], end_s: float) -> list[PhaseSpan]:

@@ -11,12 +11,12 @@ from demo_bench.rehearsal.analysis import (
     first_cycle,
     gpu_seconds,
     kv_effect,
-    percentile,
     phase_spans,
     slo_attainment,
     stress_effect,
 )
 from demo_bench.rehearsal.run import RawRun
+from demo_common.percentile import percentile
 
 MACHINE_BUSY_MAX = 95.0  # % of all cores, p90 over the run
 CLIENT_BUSY_MAX = 90.0  # % of one core (the client is one event loop), p90 over the run
@@ -86,7 +86,7 @@ def build_report(raw: RawRun) -> dict[str, Any]:
                 pool="prefill",
                 source=scaler,
             ),
-            # Issue 9's sizing: a saturated decode pool shows as requests waiting for a batch
+            # `make sizing`: a saturated decode pool shows as requests waiting for a batch
             # slot (TTFT), ITL rising only to ~30 ms; both are reported.
             "decode_stress_ttft": stress_effect(
                 raw.samples,

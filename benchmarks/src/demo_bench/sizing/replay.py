@@ -8,7 +8,6 @@ router. Per request it reports TTFT and the request's mean ITL; the SLOs are p95
 from __future__ import annotations
 
 import os
-import statistics
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from demo_bench.sizing.trace import TraceRow, workload_of
+from demo_common.percentile import percentile
 from loadgen.records import WORKLOADS, Workload
 from loadgen.scenario.models import Slo
 from localcluster.perfmodel import HardwareProfile
@@ -57,10 +57,12 @@ class SplitResult:
         return sum(s.goodput_rps for s in self.workloads.values())
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
-    if len(values) == 1:
-        return float(values[0])
-    return float(statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1])
+def _required(values: Sequence[float], q: float) -> float:
+    """The kit's percentile of a workload that has rows (summarize skips those without)."""
+    value = percentile(values, q)
+    if value is None:
+        raise ValueError("percentile of no requests")
+    return value
 
 
 def summarize(
@@ -84,10 +86,10 @@ def summarize(
         )  # fmt: skip
         stats[workload] = WorkloadStats(
             requests=len(rows),
-            ttft_p50_ms=_percentile(ttft, 50),
-            ttft_p95_ms=_percentile(ttft, 95),
-            itl_p50_ms=_percentile(itl, 50),
-            itl_p95_ms=_percentile(itl, 95),
+            ttft_p50_ms=_required(ttft, 50),
+            ttft_p95_ms=_required(ttft, 95),
+            itl_p50_ms=_required(itl, 50),
+            itl_p95_ms=_required(itl, 95),
             attainment=good / len(rows),
             goodput_rps=good / duration_s,
         )

@@ -21,3 +21,7 @@ class ObjectNotFoundError(ObjectStoreError):
 
 class CorpusError(DemoCommonError):
     """The corpus is missing, incomplete or malformed; the message names the file (and line)."""
+
+
+class ToolNotFoundError(DemoCommonError):
+    """A command-line tool the kit runs (kubectl, uv, aiperf) is not configured or installed."""

@@ -89,7 +89,7 @@ def scaled_objects(keda_dir: Path, env: str) -> dict[str, ScaledObject]:
     """The env overlay's ScaledObjects by name, validated."""
     overlay = keda_dir / "overlays" / env
     if not overlay.is_dir():
-        raise ConfigError(f"env: no KEDA overlay {overlay}")
+        raise ConfigError(f"keda_dir: no KEDA overlay {overlay} (set LOADGEN_KEDA_DIR to k8s/keda)")
     found: dict[str, ScaledObject] = {}
     for obj in render(overlay):
         if obj.get("kind") != "ScaledObject":

@@ -31,7 +31,7 @@ HPA_SYNC_PERIOD_S = 15  # kube-controller-manager --horizontal-pod-autoscaler-sy
 DEFAULT_TOLERANCE = 0.1  # kube-controller-manager --horizontal-pod-autoscaler-tolerance
 KEDA_DEFAULT_POLLING_INTERVAL_S = 30
 KEDA_DEFAULT_MAX_REPLICAS = 100
-POOL_MIN_REPLICAS = 1  # a pool never goes below one worker (issue 11)
+POOL_MIN_REPLICAS = 1  # a pool never goes below one worker (README)
 
 SelectPolicy = Literal["Max", "Min", "Disabled"]
 

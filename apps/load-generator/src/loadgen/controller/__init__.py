@@ -1,1 +1,1 @@
-"""The scenario controller (issue 11): auto/manual/stop modes over the ports in ports.py."""
+"""The scenario controller: auto/manual/stop modes over the ports in ports.py."""

@@ -1,4 +1,4 @@
-"""The controller's Prometheus series (names in LAYOUT.md; Grafana annotates phases from them)."""
+"""The controller's Prometheus series (names in docs/contracts.md; the dashboards read them)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""JSON shapes of GET /api/scenario and /api/pools (the contract in LAYOUT.md the UI codes to)."""
+"""JSON shapes of GET /api/scenario and /api/pools (the UI codes to them: docs/contracts.md)."""
 
 from __future__ import annotations
 

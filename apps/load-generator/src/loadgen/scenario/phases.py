@@ -1,6 +1,6 @@
 """The demo script's auto-mode cycle: initial layout, phases (load + caption) and scaling steps.
 
-Times are demo seconds (the engine's clock, see LAYOUT.md "SPEED as one demo clock"). A scale
+Times are demo seconds (the engine's clock: "Demo time" in docs/measurement-conventions.md). A scale
 step's `at` counts from the start of its phase; a scale-out meant for the next phase is put
 early in the phase before it, because a 70B worker needs ~208 s from launch to ready
 (docs/calibration.md) and the recovery must land inside the phase it is for.

@@ -46,7 +46,7 @@ from localcluster.perfmodel.measurements import (
 from localcluster.perfmodel.physics import EngineModel, EngineParams, Physics, UnfusedCosts
 
 ATTENTION_LAUNCH_MS = 0.0085  # cuDNN causal attention, 128 tokens, one layer, CUDA graph
-ENGINE_TOLERANCE = 0.20  # issue 9: engine figures within 20 %
+ENGINE_TOLERANCE = 0.20  # README: engine figures within 20 %
 NVLINK_GBPS = 450.0  # NVLink 4, one direction per GPU: the prod node's KV link
 FUSION_GRID = np.round(np.linspace(0.0, 1.0, 201), 3)
 

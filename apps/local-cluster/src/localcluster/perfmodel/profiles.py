@@ -6,7 +6,7 @@ same physics and fusion with the 8B shapes (whose band was measured on the H200 
 H100's datasheet bandwidth: derived, nothing timed on an H100. `measured` / `derived` say which
 number is which.
 
-How the profile keeps a prompt's whole attention cost (issue 9): the mocker looks a prefill pass
+How the profile keeps a prompt's whole attention cost: the mocker looks a prefill pass
 up by its token count alone (grid.py), so a prefill worker runs one prompt per pass
 (--max-num-seqs 1) and never chunks it (--max-num-batched-tokens = the engine's max_seq_len).
 Prefill from ~512 tokens is compute-bound (calibration.md: 4 x 2048 batched took 3.9x one 2048

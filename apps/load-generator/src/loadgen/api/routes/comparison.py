@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from loadgen.api.deps import RuntimeDep
+from loadgen.settings import REPO_DIR
 
 router = APIRouter(prefix="/api/comparison", tags=["comparison"])
 
@@ -60,7 +61,7 @@ def newest(folder: Path | None) -> Path | None:
     """The comparison folder to show: `folder` itself, else the newest record."""
     if folder is not None:
         return folder if (folder / "comparison.json").is_file() else None
-    found = sorted(Path("benchmarks/records").glob("*/compare/comparison.json"))
+    found = sorted((REPO_DIR / "benchmarks" / "records").glob("*/compare/comparison.json"))
     return found[-1].parent if found else None
 
 
