@@ -407,3 +407,19 @@ async def test_an_unexpected_error_in_a_phase_is_an_event_and_the_next_phase_pla
         assert rig.ctl.mode == "auto"
         assert rig.ctl.phase_index == 1, "the cycle did not go on after the failed phase"
         assert any("Baseline failed: ValueError" in m for m in rig.events("error"))
+
+
+async def test_going_auto_answers_with_the_phase_it_just_started() -> None:
+    rig = Rig()
+    async with running(rig):
+        await rig.ctl.set_auto()
+        await rig.at(200)  # well into the second phase
+        await rig.ctl.set_manual()
+        await rig.at(400)
+        state = await rig.ctl.set_auto()  # the answer, before the play task has run at all
+        assert state.phase is not None
+        assert (state.phase.id, state.phase.index, state.cycle) == ("baseline", 0, 0)
+        assert state.phase.elapsed_s == 0.0
+        assert state.phase.time_left_s == state.phase.duration_s
+        assert state.next_action is not None
+        assert state.next_action.in_s == 90.0  # KV Cache's decode scale-in, 90 s from now

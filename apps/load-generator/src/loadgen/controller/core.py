@@ -222,7 +222,8 @@ class ScenarioController:
         if self._metrics is not None:
             self._metrics.paused(True)
         self.mode = "auto"
-        self.phase_index = index
+        # The phase starts now: the answer to this request shows it, not the last one played.
+        self.phase_index, self.phase_start_ns = index, self.clock.now_ns()
         self._save()
         self.timeline.add("mode", "controller", f"{note}; KEDA paused")
         self.timeline.add("keda", "controller", "KEDA paused for auto mode")
