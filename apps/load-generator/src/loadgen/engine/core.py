@@ -245,7 +245,7 @@ class Engine:
         lane.active += 1
         self._live.add_dispatch(lane.workload, self.clock.now_ns())
         self._session.add_dispatch(lane.workload)
-        runner = LaneRunner(self, lane, intended_ns)
+        runner = LaneRunner(lane, intended_ns, self.clock, self._stop_event, self._send)
         task = self._tg.create_task(self._job(runner))
         self._jobs[task] = runner
         task.add_done_callback(self._job_done)
