@@ -133,7 +133,7 @@ def test_manual_pool_overrides_and_guard(rig: tuple[Rig, TestClient]) -> None:
     assert r.scaler.desired() == {"prefill": 2, "decode": 4}
     over = client.put("/api/pools/decode", json={"replicas": 7}, headers=AUTH)
     assert over.status_code == 409
-    assert "over the budget of 8" in over.json()["detail"]
+    assert "over the GPU budget of 8" in over.json()["detail"]
     for body in ({"replicas": 0}, {"replicas": "x"}, {}):
         answer = client.put("/api/pools/decode", json=body, headers=AUTH)
         assert answer.status_code == 422

@@ -178,7 +178,7 @@ async def test_guard_budget_and_minimum_on_every_path() -> None:
     async with running(rig):
         with pytest.raises(ScaleGuardError, match="at least 1"):
             await rig.ctl.scale_pool("prefill", 0)
-        with pytest.raises(ScaleGuardError, match="2 prefill = 9 GPUs, over the budget of 8"):
+        with pytest.raises(ScaleGuardError, match=r"2 prefill \+ 7 decode = 9 GPUs, over the GPU"):
             await rig.ctl.scale_pool("decode", 7)
         rig.scaler.budget_gpus = 3  # a dev cluster under the prod script: the tighter wins
         with pytest.raises(ScaleGuardError, match="budget of 3"):
@@ -186,7 +186,7 @@ async def test_guard_budget_and_minimum_on_every_path() -> None:
         await rig.ctl.set_auto()
         await rig.at(200)  # the script's prefill 4 step breaks the dev budget: refused, logged
         assert rig.scaler.desired() == {"prefill": 2, "decode": 2}  # the scale-in was allowed
-        assert any("over the budget of 3" in m for m in rig.events("error"))
+        assert any("over the GPU budget of 3" in m for m in rig.events("error"))
         assert rig.ctl.mode == "auto"
 
 
@@ -423,3 +423,13 @@ async def test_going_auto_answers_with_the_phase_it_just_started() -> None:
         assert state.phase.time_left_s == state.phase.duration_s
         assert state.next_action is not None
         assert state.next_action.in_s == 90.0  # KV Cache's decode scale-in, 90 s from now
+
+
+async def test_pools_over_the_budget_may_shrink_but_not_grow() -> None:
+    rig = Rig()
+    rig.scaler.set_desired("prefill", 6)  # 6 + 3 = 9: scaled past the budget of 8 by hand
+    async with running(rig):
+        with pytest.raises(ScaleGuardError, match="10 GPUs, over the GPU budget of 8"):
+            await rig.ctl.scale_pool("decode", 4)
+        cluster = await rig.ctl.scale_pool("prefill", 5)  # towards the budget: allowed
+        assert cluster.pools["prefill"].desired == 5

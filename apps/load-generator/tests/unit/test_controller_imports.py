@@ -11,7 +11,7 @@ ALLOWED = (
     "json",
     "logging", "os", "pathlib", "typing", "prometheus_client", "pydantic",
     "loadgen.controller", "loadgen.clock", "loadgen.errors", "loadgen.records",
-    "loadgen.scenario",
+    "loadgen.scenario", "demo_common.gpu_budget",
 )  # fmt: skip
 
 

@@ -120,7 +120,7 @@ def test_budget_exceeded_names_step() -> None:
     message = error_of(cycle)
     line = line_no(script_text(cycle), "replicas: 6}")
     assert f"demo.yaml:{line}: field 'phases.0.scale.0'" in message
-    assert "6 prefill + 3 decode = 9 GPUs, over the budget of 8" in message
+    assert "6 prefill + 3 decode = 9 GPUs, over the GPU budget of 8" in message
 
 
 def test_negative_time_names_line() -> None:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 
+from demo_common.gpu_budget import budget_refusal
 from loadgen.clock import Clock, s_to_ns
 from loadgen.controller.metrics import ControllerMetrics
 from loadgen.controller.outages import MetricsOutageWatch
@@ -48,8 +49,6 @@ from loadgen.scenario.phases import (
 )
 
 log = logging.getLogger(__name__)
-
-MIN_REPLICAS = 1
 
 
 class ScenarioController:
@@ -351,19 +350,12 @@ class ScenarioController:
         why: str,
         phase: str | None = None,
     ) -> None:
-        if replicas < MIN_REPLICAS:
-            raise ScaleGuardError(f"{pool} -> {replicas}: a pool keeps at least 1 worker")
         state = await self._refresh()
-        budget = self.budget_gpus(state)
-        other: PoolName = "decode" if pool == "prefill" else "prefill"
-        total = replicas + state.pools[other].desired
-        # A scale-in frees GPUs: it is allowed even when the pools are over the budget already.
-        if total > budget and replicas > state.pools[pool].desired:
-            raise ScaleGuardError(
-                f"{pool} -> {replicas} with {state.pools[other].desired} {other} = {total} GPUs, "
-                f"over the budget of {budget}"
-            )
-        before = state.pools[pool].desired
+        current = {p: state.pools[p].desired for p in POOL_NAMES}
+        refusal = budget_refusal(current, {**current, pool: replicas}, self.budget_gpus(state))
+        if refusal is not None:
+            raise ScaleGuardError(f"{pool} -> {replicas}: {refusal}")
+        before = current[pool]
         if before == replicas:
             return
         await self.scaler.scale(pool, replicas)

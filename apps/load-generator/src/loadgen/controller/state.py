@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from demo_common.gpu_budget import MIN_POOL_REPLICAS
 from loadgen.controller.ports import PoolName
 from loadgen.scenario.phases import Segment
 
@@ -113,4 +114,4 @@ class PoolsState(_Model):
 class ScaleBody(_Model):
     """`PUT /api/pools/{pool}` body."""
 
-    replicas: int = Field(ge=1, le=64, description="a pool never goes below 1")
+    replicas: int = Field(ge=MIN_POOL_REPLICAS, le=64, description="a pool never goes below 1")

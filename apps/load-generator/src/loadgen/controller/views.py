@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from demo_common.gpu_budget import MIN_POOL_REPLICAS, largest_allowed
 from loadgen.clock import ns_to_s, s_to_ns
 from loadgen.controller.ports import POOL_NAMES, ClusterState, PoolState
 from loadgen.controller.state import (
@@ -135,11 +136,12 @@ def next_action(ctl: ScenarioController, now_ns: int) -> NextAction | None:
 def build_pools(ctl: ScenarioController, state: ClusterState) -> PoolsState:
     budget = ctl.budget_gpus(state)
     used = sum(state.pools[p].desired for p in POOL_NAMES)
+    desired = {p: state.pools[p].desired for p in POOL_NAMES}
     pools = {}
     for pool in POOL_NAMES:
-        other = state.pools["decode" if pool == "prefill" else "prefill"].desired
         s = state.pools[pool]
         pools[pool] = PoolView(
-            desired=s.desired, ready=s.ready, starting=s.starting, min=1, max=max(1, budget - other)
-        )
+            desired=s.desired, ready=s.ready, starting=s.starting,
+            min=MIN_POOL_REPLICAS, max=largest_allowed(pool, desired, budget),
+        )  # fmt: skip
     return PoolsState(budget_gpus=budget, free_gpus=max(0, budget - used), pools=pools)
