@@ -27,10 +27,10 @@ from demo_common.corpus import load_corpus
 from demo_common.net import free_port
 from demo_testing.controller import FakeScaler
 from demo_testing.doubles import write_tiny_corpus
+from loadgen.adapters.state_store import MemoryStateStore
 from loadgen.api import create_app
 from loadgen.api.guard import PresenterGuard
 from loadgen.clock import MonotonicClock
-from loadgen.controller.store import MemoryStateStore
 from loadgen.records import ChatRequest, RequestRecord
 from loadgen.scenario import load_demo_script
 from loadgen.scenario_runtime import ScenarioPorts

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,13 @@ from prometheus_client import CollectorRegistry
 
 from demo_testing.controller import FakeAutoscaler, FakeDriver, FakeScaler
 from demo_testing.doubles import FakeClock
+from loadgen.adapters.controller_metrics import ControllerMetrics
+from loadgen.adapters.state_store import FileStateStore, MemoryStateStore
 from loadgen.clock import NS_PER_S
 from loadgen.controller.core import ScenarioController
-from loadgen.controller.metrics import ControllerMetrics
-from loadgen.controller.ports import AutoscalerDecision
+from loadgen.controller.ports import AutoscalerDecision, SavedState, StateStore
 from loadgen.controller.state import Mode
-from loadgen.controller.store import FileStateStore, MemoryStateStore, SavedState, StateStore
+from loadgen.controller.views import build_state
 from loadgen.errors import EngineStateError, ScaleGuardError, ScalerUnavailable, ScenarioModeError
 from loadgen.scenario import load_demo_script
 from loadgen.scenario.models import DemoScript
@@ -45,7 +47,7 @@ class Rig:
             driver=self.driver,
             clock=self.clock,
             store=self.store,
-            metrics=self.metrics,
+            observer=self.metrics,
             autoscaler=self.autoscaler,
             start_mode=start_mode,
         )
@@ -433,3 +435,30 @@ async def test_pools_over_the_budget_may_shrink_but_not_grow() -> None:
             await rig.ctl.scale_pool("decode", 4)
         cluster = await rig.ctl.scale_pool("prefill", 5)  # towards the budget: allowed
         assert cluster.pools["prefill"].desired == 5
+
+
+async def test_without_an_observer_the_controller_plays_the_same() -> None:
+    rig = Rig()
+    ctl = ScenarioController(
+        script=rig.script, scaler=rig.scaler, driver=rig.driver, clock=rig.clock,
+        store=rig.store,
+    )  # fmt: skip
+    async with running(rig, ctl):
+        await ctl.set_auto()
+        await rig.at(160)
+        assert rig.scaler.desired() == {"prefill": 4, "decode": 2}
+    assert rig.metric("loadgen_keda_paused") == 0.0  # the rig's metrics heard nothing
+
+
+async def test_views_are_built_from_a_frozen_snapshot() -> None:
+    rig = Rig()
+    async with running(rig):
+        before = rig.ctl.snapshot()
+        await rig.ctl.set_auto()
+        await rig.at(30)
+        assert build_state(before).mode == "manual"  # what was known then, unchanged
+        assert build_state(before).timeline == list(before.timeline)
+        now = rig.ctl.snapshot()
+        assert (now.mode, now.phase_index, now.now_ns) == ("auto", 0, 30 * S)
+        with pytest.raises(FrozenInstanceError):
+            now.mode = "manual"  # type: ignore[misc]

@@ -7,10 +7,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from demo_common.gpu_budget import MIN_POOL_REPLICAS
-from loadgen.controller.ports import PoolName
+from loadgen.controller.ports import Mode, PoolName
 from loadgen.scenario.phases import Segment
 
-Mode = Literal["auto", "manual", "stopped"]
+__all__ = ["Mode"]  # re-exported: the API's shapes name the mode too
 EventKind = Literal["mode", "phase", "scale", "keda", "error"]
 EventSource = Literal["script", "keda", "presenter", "controller"]
 
