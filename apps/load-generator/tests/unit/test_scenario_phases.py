@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loadgen.errors import ScenarioError
+from loadgen.errors import DemoScriptError
 from loadgen.scenario import default_script_path, load_demo_script, parse_demo_script
 from loadgen.scenario.phases import PoolLayout, layout_at_phase_start, parse_duration_s
 
@@ -35,7 +35,7 @@ def script_text(cycle: str = CYCLE) -> str:
 
 
 def error_of(cycle: str) -> str:
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(DemoScriptError) as info:
         parse_demo_script(script_text(cycle), "demo.yaml")
     return str(info.value)
 
