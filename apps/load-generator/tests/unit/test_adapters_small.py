@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from loadgen.adapters.guard import check_scale
 from loadgen.adapters.kubernetes import parse_bool_annotation, targets_from_settings
 from loadgen.adapters.prometheus import parse_instant
+from loadgen.adapters.scale_check import check_scale
 from loadgen.errors import MetricsUnavailable, ScaleRejected
 from loadgen.settings import Settings
 
