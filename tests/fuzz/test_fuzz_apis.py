@@ -29,7 +29,7 @@ from demo_testing.controller import FakeScaler
 from demo_testing.doubles import write_tiny_corpus
 from loadgen.adapters.state_store import MemoryStateStore
 from loadgen.api import create_app
-from loadgen.api.guard import PresenterGuard
+from loadgen.api.presenter_guard import PresenterGuard
 from loadgen.clock import MonotonicClock
 from loadgen.records import ChatRequest, RequestRecord
 from loadgen.scenario import load_demo_script

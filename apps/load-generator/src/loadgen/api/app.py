@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from demo_common.corpus import Corpus, load_corpus
-from loadgen.api.guard import PresenterGuard
+from loadgen.api.presenter_guard import PresenterGuard
 from loadgen.api.routes import (
     comparison,
     conversations,
