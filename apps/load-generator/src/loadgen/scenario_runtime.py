@@ -14,7 +14,7 @@ from loadgen.adapters.engine_load import EngineLoadDriver
 from loadgen.adapters.keda_manifests import pool_rules
 from loadgen.adapters.local_keda import KedaPauseState, LocalKeda
 from loadgen.adapters.local_pools import LocalPoolsScaler
-from loadgen.adapters.prometheus import PrometheusReader
+from loadgen.adapters.prometheus_query import PrometheusReader
 from loadgen.adapters.state_store import FileStateStore
 from loadgen.clock import Clock
 from loadgen.controller.core import ScenarioController

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from loadgen.adapters.kubernetes import parse_bool_annotation, targets_from_settings
-from loadgen.adapters.prometheus import parse_instant
+from loadgen.adapters.prometheus_query import parse_instant
 from loadgen.adapters.scale_check import check_scale
 from loadgen.errors import MetricsUnavailable, ScaleRejected
 from loadgen.settings import Settings
