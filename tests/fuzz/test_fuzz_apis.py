@@ -31,9 +31,9 @@ from loadgen.adapters.state_store import MemoryStateStore
 from loadgen.api import create_app
 from loadgen.api.presenter_guard import PresenterGuard
 from loadgen.clock import MonotonicClock
+from loadgen.controller_wiring import ScenarioPorts
 from loadgen.records import ChatRequest, RequestRecord
 from loadgen.scenario import load_demo_script
-from loadgen.scenario_runtime import ScenarioPorts
 from loadgen.settings import Settings
 from localcluster.cluster import LocalCluster
 

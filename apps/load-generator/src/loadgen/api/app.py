@@ -27,11 +27,11 @@ from loadgen.api.routes import (
 )
 from loadgen.api.ui_files import UiFiles
 from loadgen.clock import Clock
+from loadgen.controller_wiring import PortsFactory, ScenarioPorts
 from loadgen.engine.ports import RequestSender
 from loadgen.runtime import open_runtime
 from loadgen.scenario import load_demo_script
 from loadgen.scenario.models import DemoScript
-from loadgen.scenario_runtime import PortsFactory, ScenarioPorts
 from loadgen.settings import Settings
 
 log = logging.getLogger(__name__)
