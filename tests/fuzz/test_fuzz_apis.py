@@ -32,8 +32,8 @@ from loadgen.api import create_app
 from loadgen.api.presenter_guard import PresenterGuard
 from loadgen.clock import MonotonicClock
 from loadgen.controller_wiring import ScenarioPorts
+from loadgen.demo_script import load_demo_script
 from loadgen.records import ChatRequest, RequestRecord
-from loadgen.scenario import load_demo_script
 from loadgen.settings import Settings
 from localcluster.cluster import LocalCluster
 

@@ -30,9 +30,9 @@ from demo_common.validation import one_line
 from loadgen.adapters.local_stack import LocalStackError, local_stack_process
 from loadgen.api import create_app
 from loadgen.controller_wiring import open_backend_ports
+from loadgen.demo_script import DemoScript, load_demo_script
 from loadgen.errors import ConfigError, LoadgenError, WorkloadDataError
 from loadgen.runtime import check_data, settle_heap
-from loadgen.scenario import DemoScript, load_demo_script
 from loadgen.settings import SECRET_FIELDS, Settings, env_name
 
 DEMO_SUMMARY_DIR = Path("build/sessions")

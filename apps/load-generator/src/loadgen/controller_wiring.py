@@ -19,9 +19,9 @@ from loadgen.adapters.state_store import FileStateStore
 from loadgen.clock import Clock
 from loadgen.controller.core import ScenarioController
 from loadgen.controller.ports import AutoscalerView, ClusterScaler, PoolName, StateStore
+from loadgen.demo_script.load import LoadConfig
+from loadgen.demo_script.models import DemoScript
 from loadgen.engine import Engine
-from loadgen.scenario.load import LoadConfig
-from loadgen.scenario.models import DemoScript
 from loadgen.settings import Settings
 
 

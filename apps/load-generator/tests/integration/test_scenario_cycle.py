@@ -19,7 +19,7 @@ from demo_testing.doubles import write_tiny_corpus
 from demo_testing.stack import TEST_SPEED, stack_settings
 from loadgen.api import create_app
 from loadgen.controller_wiring import open_backend_ports
-from loadgen.scenario import default_script_path, load_demo_script
+from loadgen.demo_script import default_script_path, load_demo_script
 from loadgen.settings import Settings
 from localcluster import LocalCluster
 from localcluster.background import BackgroundCluster

@@ -14,8 +14,8 @@ from demo_testing.doubles import FakeClock, write_tiny_corpus
 from loadgen.adapters.state_store import MemoryStateStore
 from loadgen.api import create_app
 from loadgen.controller_wiring import ScenarioPorts
+from loadgen.demo_script import load_demo_script
 from loadgen.records import ChatRequest, RequestRecord
-from loadgen.scenario import load_demo_script
 from loadgen.settings import Settings
 
 TOKEN = "presenter-secret-1"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from loadgen.demo_script import default_script_path, load_demo_script, parse_demo_script
+from loadgen.demo_script.load import LoadConfig, LoadConfigUpdate, Mix, MixUpdate
 from loadgen.errors import DemoScriptError
-from loadgen.scenario import default_script_path, load_demo_script, parse_demo_script
-from loadgen.scenario.load import LoadConfig, LoadConfigUpdate, Mix, MixUpdate
 
 
 def base() -> LoadConfig:

@@ -20,9 +20,9 @@ from loadgen.controller.core import ScenarioController
 from loadgen.controller.ports import AutoscalerDecision, SavedState, StateStore
 from loadgen.controller.state import Mode
 from loadgen.controller.views import build_state
+from loadgen.demo_script import load_demo_script
+from loadgen.demo_script.models import DemoScript
 from loadgen.errors import EngineStateError, ScaleGuardError, ScalerUnavailable, ScenarioModeError
-from loadgen.scenario import load_demo_script
-from loadgen.scenario.models import DemoScript
 
 S = NS_PER_S
 READY_NS = 208 * S  # a 70B worker's launch-to-ready time (calibration.md)

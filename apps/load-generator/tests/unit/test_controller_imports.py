@@ -11,7 +11,7 @@ ALLOWED = (
     "__future__", "asyncio", "collections", "contextlib", "dataclasses", "datetime", "functools",
     "logging", "typing", "pydantic",
     "loadgen.controller", "loadgen.clock", "loadgen.errors", "loadgen.records",
-    "loadgen.scenario", "demo_common.gpu_budget",
+    "loadgen.demo_script", "demo_common.gpu_budget",
 )  # fmt: skip
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from loadgen.demo_script import default_script_path, load_demo_script, parse_demo_script
+from loadgen.demo_script.phases import PoolLayout, layout_at_phase_start, parse_duration_s
 from loadgen.errors import DemoScriptError
-from loadgen.scenario import default_script_path, load_demo_script, parse_demo_script
-from loadgen.scenario.phases import PoolLayout, layout_at_phase_start, parse_duration_s
 
 CYCLE = """
 layout:

@@ -15,8 +15,8 @@ from demo_common.corpus import load_corpus
 from demo_testing.doubles import FakeClock, write_tiny_corpus
 from loadgen.api import create_app
 from loadgen.api.presenter_guard import PresenterGuard
+from loadgen.demo_script import load_demo_script
 from loadgen.records import ChatRequest, RequestRecord
-from loadgen.scenario import load_demo_script
 from loadgen.settings import Settings
 
 TOKEN = "presenter-secret-guard-1"

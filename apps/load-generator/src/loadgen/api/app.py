@@ -28,10 +28,10 @@ from loadgen.api.routes import (
 from loadgen.api.ui_files import UiFiles
 from loadgen.clock import Clock
 from loadgen.controller_wiring import PortsFactory, ScenarioPorts
+from loadgen.demo_script import load_demo_script
+from loadgen.demo_script.models import DemoScript
 from loadgen.engine.ports import RequestSender
 from loadgen.runtime import open_runtime
-from loadgen.scenario import load_demo_script
-from loadgen.scenario.models import DemoScript
 from loadgen.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -34,21 +34,21 @@ from loadgen.controller.ports import (
 from loadgen.controller.state import EventSource, PoolsState, ScenarioState
 from loadgen.controller.timeline import Timeline
 from loadgen.controller.views import ControllerSnapshot, build_pools, build_state
+from loadgen.demo_script.load import LoadConfig
+from loadgen.demo_script.models import DemoScript
+from loadgen.demo_script.phases import (
+    Phase,
+    PoolLayout,
+    Segment,
+    layout_at_phase_start,
+    ordered_steps,
+)
 from loadgen.errors import (
     ConfigError,
     LoadgenError,
     ScaleGuardError,
     ScalerError,
     ScenarioModeError,
-)
-from loadgen.scenario.load import LoadConfig
-from loadgen.scenario.models import DemoScript
-from loadgen.scenario.phases import (
-    Phase,
-    PoolLayout,
-    Segment,
-    layout_at_phase_start,
-    ordered_steps,
 )
 
 log = logging.getLogger(__name__)

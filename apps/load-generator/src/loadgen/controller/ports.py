@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from loadgen.scenario.load import LoadConfig
+from loadgen.demo_script.load import LoadConfig
 
 PoolName = Literal["prefill", "decode"]
 POOL_NAMES: tuple[PoolName, ...] = ("prefill", "decode")

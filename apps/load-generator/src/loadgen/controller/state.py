@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from demo_common.gpu_budget import MIN_POOL_REPLICAS
 from loadgen.controller.ports import Mode, PoolName
-from loadgen.scenario.phases import Segment
+from loadgen.demo_script.phases import Segment
 
 __all__ = ["Mode"]  # re-exported: the API's shapes name the mode too
 EventKind = Literal["mode", "phase", "scale", "keda", "error"]

@@ -27,8 +27,8 @@ from loadgen.controller.state import (
     TimelineEvent,
 )
 from loadgen.controller.timeline import demo_seconds
-from loadgen.scenario.models import DemoScript
-from loadgen.scenario.phases import Segment, layout_at_phase_start, ordered_steps
+from loadgen.demo_script.models import DemoScript
+from loadgen.demo_script.phases import Segment, layout_at_phase_start, ordered_steps
 
 
 @dataclass(frozen=True)

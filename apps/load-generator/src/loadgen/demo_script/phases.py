@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from demo_common.gpu_budget import MIN_POOL_REPLICAS, budget_refusal
-from loadgen.scenario.load import LoadConfig
+from loadgen.demo_script.load import LoadConfig
 
 PoolName = Literal["prefill", "decode"]
 # What the audience screen shows during a phase: the live charts, or the recorded layout

@@ -9,16 +9,16 @@ import yaml
 from pydantic import ValidationError
 
 from demo_common.validation import one_line
+from loadgen.demo_script.lines import line_of
+from loadgen.demo_script.models import DEFER_CROSS_CHECKS, DemoScript, cross_problems
 from loadgen.errors import DemoScriptError
-from loadgen.scenario.lines import line_of
-from loadgen.scenario.models import DEFER_CROSS_CHECKS, DemoScript, cross_problems
 
 DEFAULT_SCRIPT_NAME = "demo-script.yaml"
 
 
 def default_script_path() -> Path:
     """The demo script shipped inside the package."""
-    return Path(str(resources.files("loadgen.scenario") / DEFAULT_SCRIPT_NAME))
+    return Path(str(resources.files("loadgen.demo_script") / DEFAULT_SCRIPT_NAME))
 
 
 def parse_demo_script(text: str, where: str) -> DemoScript:
