@@ -17,8 +17,7 @@ from loadgen.adapters.controller_metrics import ControllerMetrics
 from loadgen.adapters.state_store import FileStateStore, MemoryStateStore
 from loadgen.clock import NS_PER_S
 from loadgen.controller.core import ScenarioController
-from loadgen.controller.ports import AutoscalerDecision, SavedState, StateStore
-from loadgen.controller.state import Mode
+from loadgen.controller.ports import AutoscalerDecision, Mode, SavedState, StateStore
 from loadgen.controller.views import build_state
 from loadgen.demo_script import load_demo_script
 from loadgen.demo_script.models import DemoScript

@@ -17,8 +17,8 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from loadgen.demo_script.load import LoadConfig
+from loadgen.demo_script.phases import PoolName as PoolName  # one definition, the script's
 
-PoolName = Literal["prefill", "decode"]
 POOL_NAMES: tuple[PoolName, ...] = ("prefill", "decode")
 Mode = Literal["auto", "manual", "stopped"]
 

@@ -10,7 +10,6 @@ from demo_common.gpu_budget import MIN_POOL_REPLICAS
 from loadgen.controller.ports import Mode, PoolName
 from loadgen.demo_script.phases import Segment
 
-__all__ = ["Mode"]  # re-exported: the API's shapes name the mode too
 EventKind = Literal["mode", "phase", "scale", "keda", "error"]
 EventSource = Literal["script", "keda", "presenter", "controller"]
 
