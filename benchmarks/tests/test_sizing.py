@@ -14,9 +14,9 @@ from demo_bench.sizing.replay import replay_split, summarize
 from demo_bench.sizing.trace import build_trace, workload_of, write_trace
 from demo_common.corpus import Corpus, load_corpus
 from demo_testing.doubles import write_tiny_corpus
+from loadgen.demo_script.load import LoadConfig, Mix
+from loadgen.demo_script.loader import load_demo_script
 from loadgen.engine.arrivals import PoissonArrivals
-from loadgen.scenario.load import LoadConfig, Mix
-from loadgen.scenario.loader import load_demo_script
 from localcluster.perfmodel import PROD_PROFILE, hardware_profile
 
 

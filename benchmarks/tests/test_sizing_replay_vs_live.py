@@ -26,8 +26,8 @@ from demo_common.corpus import load_corpus
 from demo_common.percentile import percentile
 from demo_testing.doubles import write_tiny_corpus
 from demo_testing.stack import stack_settings
-from loadgen.scenario.load import LoadConfig, Mix
-from loadgen.scenario.loader import load_demo_script
+from loadgen.demo_script.load import LoadConfig, Mix
+from loadgen.demo_script.loader import load_demo_script
 from localcluster import LocalCluster
 from localcluster.perfmodel import PROD_PROFILE, hardware_profile
 

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from demo_common.gpu_budget import GPU_BUDGET
 from deploykit.checks import (
     CheckResult,
     Cluster,
@@ -32,7 +33,6 @@ from deploykit.platform_checks import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-GPUS_PER_ENV = {"dev": 3, "prod": 8}
 SERVED_MODEL = {
     "dev": "meta-llama/Llama-3.1-8B-Instruct",
     "prod": "meta-llama/Llama-3.1-70B-Instruct",
@@ -85,7 +85,7 @@ def run_checks(
         f"{settings.dgd_name}-frontend:8000/proxy/v1/chat/completions"
     )
     steps: list[tuple[str, Callable[[], list[CheckResult]]]] = [
-        ("gpu-nodes", lambda: [check_gpu_nodes(cluster, GPUS_PER_ENV[settings.env])]),
+        ("gpu-nodes", lambda: [check_gpu_nodes(cluster, GPU_BUDGET[settings.env])]),
         ("runtime-class", lambda: [check_runtime_class(cluster)]),
         (
             "scaling-adapters",

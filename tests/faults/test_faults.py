@@ -30,8 +30,8 @@ from demo_testing.stack import TEST_SPEED, stack_settings
 from loadgen.api import create_app
 from loadgen.cli import AppServer
 from loadgen.clock import MonotonicClock
-from loadgen.scenario import load_demo_script
-from loadgen.scenario.load import LoadConfig, Mix
+from loadgen.demo_script import load_demo_script
+from loadgen.demo_script.load import LoadConfig, Mix
 from loadgen.settings import Settings
 from localcluster.background import BackgroundCluster
 from localcluster.cluster import LocalCluster

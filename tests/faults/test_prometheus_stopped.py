@@ -29,8 +29,8 @@ from demo_testing.app_server import app_serving, record_numbers
 from demo_testing.doubles import write_tiny_corpus
 from demo_testing.stack import TEST_SPEED
 from loadgen.api import create_app
-from loadgen.scenario import load_demo_script
-from loadgen.scenario_runtime import open_backend_ports
+from loadgen.controller_wiring import open_backend_ports
+from loadgen.demo_script import load_demo_script
 from loadgen.settings import Settings
 from localcluster.cluster import LocalCluster
 

@@ -27,13 +27,13 @@ from demo_common.corpus import load_corpus
 from demo_common.net import free_port
 from demo_testing.controller import FakeScaler
 from demo_testing.doubles import write_tiny_corpus
+from loadgen.adapters.state_store import MemoryStateStore
 from loadgen.api import create_app
-from loadgen.api.guard import PresenterGuard
+from loadgen.api.presenter_guard import PresenterGuard
 from loadgen.clock import MonotonicClock
-from loadgen.controller.store import MemoryStateStore
+from loadgen.controller_wiring import ScenarioPorts
+from loadgen.demo_script import load_demo_script
 from loadgen.records import ChatRequest, RequestRecord
-from loadgen.scenario import load_demo_script
-from loadgen.scenario_runtime import ScenarioPorts
 from loadgen.settings import Settings
 from localcluster.cluster import LocalCluster
 

@@ -37,13 +37,13 @@ from demo_common.tokenizer import count_chat_tokens, count_tokens
 from loadgen.client.stream import StreamingClient
 from loadgen.client.transport import AiohttpTransport
 from loadgen.clock import MonotonicClock
+from loadgen.demo_script.load import LoadConfig, Mix
+from loadgen.demo_script.models import Slo
 from loadgen.engine import Engine
 from loadgen.engine.settings import EngineSettings
 from loadgen.metrics.prometheus import LoadgenMetrics
 from loadgen.records import WORKLOADS, ChatRequest, Message, RequestRecord, Workload
 from loadgen.runtime import settle_heap
-from loadgen.scenario.load import LoadConfig, Mix
-from loadgen.scenario.models import Slo
 from loadgen.workloads.base import Runner
 
 _FILLER = (

@@ -25,7 +25,7 @@ from localcluster.background import BackgroundCluster
 from localcluster.settings import LocalClusterSettings
 
 Serving = Literal["aggregated", "disaggregated"]
-ITL_SLO_MS = 60.0  # the demo's ITL SLO (scenario/demo-script.yaml)
+ITL_SLO_MS = 60.0  # the demo's ITL SLO (demo_script/demo-script.yaml)
 DECODE_STREAMS = 16
 DECODE_OUTPUT_TOKENS = 400
 LONG_PROMPT_TOKENS = 12_000

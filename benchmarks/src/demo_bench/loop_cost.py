@@ -22,13 +22,13 @@ from typing import Any
 
 from demo_bench.rehearsal.run import CollectSink
 from loadgen.clock import NS_PER_S
+from loadgen.demo_script import load_demo_script
 from loadgen.metrics.live import LiveWindow
 from loadgen.metrics.prometheus import LoadgenMetrics
 from loadgen.metrics.recorder import JsonlLog
 from loadgen.metrics.snapshot import build_snapshot, client_health
 from loadgen.metrics.tally import Tally, latency_digest
 from loadgen.records import WORKLOADS, RequestRecord, Workload
-from loadgen.scenario import load_demo_script
 
 MS = 1_000_000
 

@@ -79,7 +79,7 @@ class Soak:
 
     def scaled_script(self) -> Path:
         """The packaged demo script with every preset's rps x load_scale (phases use presets)."""
-        from loadgen.scenario.loader import default_script_path
+        from loadgen.demo_script.loader import default_script_path
 
         data = yaml.safe_load(default_script_path().read_text(encoding="utf-8"))
         for preset in data["presets"]:

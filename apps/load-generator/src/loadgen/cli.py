@@ -28,12 +28,12 @@ from demo_common.objectstore import S3Settings
 from demo_common.signals import install_shutdown_signals
 from demo_common.validation import one_line
 from loadgen.adapters.local_stack import LocalStackError, local_stack_process
-from loadgen.adapters.prometheus import PrometheusReader
+from loadgen.adapters.prometheus_query import PrometheusReader
 from loadgen.api import create_app
+from loadgen.controller_wiring import open_backend_ports
+from loadgen.demo_script import DemoScript, load_demo_script
 from loadgen.errors import ConfigError, LoadgenError, WorkloadDataError
 from loadgen.runtime import check_data, settle_heap
-from loadgen.scenario import DemoScript, load_demo_script
-from loadgen.scenario_runtime import open_backend_ports
 from loadgen.settings import SECRET_FIELDS, Settings, env_name
 
 DEMO_SUMMARY_DIR = Path("build/sessions")

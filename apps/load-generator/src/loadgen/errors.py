@@ -11,7 +11,7 @@ class ConfigError(LoadgenError):
     """Settings, the demo script or a config change are invalid; the message names the field."""
 
 
-class ScenarioError(ConfigError):
+class DemoScriptError(ConfigError):
     """The demo-script file is missing or malformed; the message names the file and field."""
 
 
@@ -61,7 +61,8 @@ class ScaleRejected(ScalerError):
 
 
 class ScenarioModeError(LoadgenError):
-    """The scenario's current mode forbids the action (HTTP 409); the message says why."""
+    """The scenario controller's current mode forbids the action (HTTP 409); the message says
+    why. (Not about the demo-script file: that is DemoScriptError.)"""
 
 
 class ScaleGuardError(LoadgenError):

@@ -16,15 +16,15 @@ from demo_common.tokenizer import count_chat_tokens, count_tokens
 from loadgen.client import AiohttpTransport, StreamingClient
 from loadgen.clock import Clock, MonotonicClock
 from loadgen.controller.core import ScenarioController
+from loadgen.controller_wiring import PortsFactory, ScenarioPorts, open_scenario
+from loadgen.demo_script.load import LoadConfig
+from loadgen.demo_script.models import DemoScript, Preset, WorkloadShapes
 from loadgen.engine import Engine
 from loadgen.engine.ports import RecordSink, RequestSender
 from loadgen.errors import ConfigError
 from loadgen.metrics.prometheus import LoadgenMetrics
 from loadgen.metrics.recorder import JsonlLog
 from loadgen.records import Workload
-from loadgen.scenario.load import LoadConfig
-from loadgen.scenario.models import DemoScript, Preset, WorkloadShapes
-from loadgen.scenario_runtime import PortsFactory, ScenarioPorts, open_scenario
 from loadgen.settings import Settings
 from loadgen.workloads import (
     ChatWorkload,

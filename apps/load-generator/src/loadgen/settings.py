@@ -13,10 +13,10 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from demo_common.gpu_budget import GPU_BUDGET
 from loadgen.engine.settings import EngineSettings
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "token", "presenter"}
-GPU_BUDGET = {"prod": 8, "dev": 3}
 DEFAULT_MODEL = "meta-llama/Llama-3.1-70B-Instruct"
 # Files of the checkout the app reads, found from this file rather than the working directory
 # (src/loadgen/settings.py -> apps/load-generator, -> the repo root); an installed app sets them.

@@ -43,6 +43,9 @@ class Harness:
     scaler: ClusterScaler
     writes: Callable[[], int]
     observed_desired: Callable[[PoolName], Awaitable[int]]
+    # Fills the pools past the adapter's budget where the back end allows it (the cluster: as
+    # `kubectl scale` by hand would), else up to it (the local stack's GPU slots are its budget).
+    crowd: Callable[[], Awaitable[None]]
 
 
 def kube_targets(version: str = "v1alpha1", budget: int = 8) -> KubernetesTargets:
@@ -88,6 +91,7 @@ async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
             kube_scaler(server),
             lambda: len(server.writes()),
             lambda pool: _observed_kube(server, pool),
+            lambda: kube_scaler(server, budget=16).scale("prefill", 6),  # 6 + 3 > 8
         )
         return
     stack = request.getfixturevalue("local_stack")
@@ -110,9 +114,13 @@ async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
             ):
                 return int((await r.json())["pools"][pool]["desired"])
 
+        async def crowd() -> None:
+            state = await scaler.state()
+            await scaler.scale("decode", state.budget_gpus - state.pools["prefill"].desired)
+
         initial = {p: await observed(p) for p in ADAPTERS}
         try:
-            yield Harness("local", scaler, lambda: counter.writes + pause.changes, observed)
+            yield Harness("local", scaler, lambda: counter.writes + pause.changes, observed, crowd)
         finally:
             pause.set_all(False)
             for pool, replicas in initial.items():

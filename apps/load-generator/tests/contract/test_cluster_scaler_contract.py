@@ -60,6 +60,22 @@ async def test_the_gpu_budget_is_never_exceeded(harness: Harness) -> None:
     assert await harness.observed_desired("prefill") == state.pools["prefill"].desired
 
 
+async def test_at_or_over_the_budget_a_pool_shrinks_but_none_grows(harness: Harness) -> None:
+    """The one budget rule (demo_common.gpu_budget), as each adapter applies it."""
+    await harness.crowd()
+    state = await harness.scaler.state()
+    desired = {pool: s.desired for pool, s in state.pools.items()}
+    assert sum(desired.values()) >= state.budget_gpus
+    big = max(desired, key=lambda pool: desired[pool])
+    small = "prefill" if big == "decode" else "decode"
+    before = harness.writes()
+    with pytest.raises(ScaleRejected, match="over the GPU budget"):
+        await harness.scaler.scale(small, desired[small] + 1)
+    assert harness.writes() == before
+    await harness.scaler.scale(big, desired[big] - 1)  # towards the budget: allowed
+    assert await harness.observed_desired(big) == desired[big] - 1
+
+
 async def test_unknown_pool_is_rejected(harness: Harness) -> None:
     with pytest.raises(ScaleRejected, match="unknown pool"):
         await harness.scaler.scale("router", 1)  # type: ignore[arg-type]

@@ -23,9 +23,9 @@ from demo_testing.app_server import app_serving, record_numbers, short_cycle_scr
 from demo_testing.bad_openai import bad_openai_server
 from demo_testing.doubles import write_tiny_corpus
 from demo_testing.kube_api import KubeContractServer
+from loadgen.adapters.state_store import MemoryStateStore
 from loadgen.api import create_app
-from loadgen.controller.store import MemoryStateStore
-from loadgen.scenario_runtime import ScenarioPorts
+from loadgen.controller_wiring import ScenarioPorts
 from loadgen.settings import Settings
 
 from .conftest import ADAPTERS, SCALED_OBJECTS, kube_scaler

@@ -21,9 +21,9 @@ from demo_common.net import free_port
 from demo_testing.app_server import app_serving
 from demo_testing.doubles import write_tiny_corpus
 from demo_testing.prompts import prompt_of_exact_length
-from loadgen.adapters.prometheus import PrometheusReader
+from loadgen.adapters.prometheus_query import PrometheusReader
 from loadgen.api import create_app
-from loadgen.scenario import load_demo_script
+from loadgen.demo_script import load_demo_script
 from loadgen.settings import Settings
 from localcluster import LocalCluster
 

@@ -17,7 +17,7 @@ from demo_common.net import free_port
 from demo_testing.app_server import app_serving
 from demo_testing.doubles import FakeClock, write_tiny_corpus
 from loadgen.api import create_app
-from loadgen.scenario import load_demo_script
+from loadgen.demo_script import load_demo_script
 from loadgen.settings import Settings
 from loadgen.workloads.followup import FollowupQuestions
 from loadgen.workloads.followup_remote import OpenAIQuestionSource

@@ -22,12 +22,12 @@ from loadgen.client import (
     Workload,
 )
 from loadgen.clock import MonotonicClock
+from loadgen.demo_script import DemoScript, load_demo_script
+from loadgen.demo_script.load import LoadConfig, Mix
 from loadgen.engine import Engine
 from loadgen.engine.settings import EngineSettings
 from loadgen.metrics.prometheus import LoadgenMetrics
 from loadgen.runtime import build_drivers
-from loadgen.scenario import DemoScript, load_demo_script
-from loadgen.scenario.load import LoadConfig, Mix
 from loadgen.workloads import FollowupQuestions, WorkloadDriver
 from loadgen.workloads.conversations import ConversationStore
 from localcluster import LocalCluster

@@ -15,7 +15,7 @@ from demo_common.tools import find_tool
 from loadgen.adapters.keda_manifests import pool_rules, render
 from loadgen.adapters.local_keda import KedaPauseState, LocalKeda
 from loadgen.adapters.local_pools import LocalPoolsScaler
-from loadgen.adapters.prometheus import PrometheusReader
+from loadgen.adapters.prometheus_query import PrometheusReader
 from loadgen.clock import MonotonicClock
 from loadgen.controller.ports import PoolState
 from loadgen.errors import MetricsUnavailable

@@ -18,8 +18,8 @@ from demo_testing.bad_openai import EXPECTED_REASON, MODES, bad_openai_server
 from demo_testing.doubles import write_tiny_corpus
 from loadgen.client import AiohttpTransport, StreamingClient
 from loadgen.clock import MonotonicClock
+from loadgen.demo_script.load import LoadConfig, Mix
 from loadgen.records import ChatRequest
-from loadgen.scenario.load import LoadConfig, Mix
 from loadgen.settings import Settings
 
 from .test_loadgen_api import AUTH, served_app

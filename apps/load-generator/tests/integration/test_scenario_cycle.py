@@ -18,8 +18,8 @@ from demo_common.corpus import load_corpus
 from demo_testing.doubles import write_tiny_corpus
 from demo_testing.stack import TEST_SPEED, stack_settings
 from loadgen.api import create_app
-from loadgen.scenario import default_script_path, load_demo_script
-from loadgen.scenario_runtime import open_backend_ports
+from loadgen.controller_wiring import open_backend_ports
+from loadgen.demo_script import default_script_path, load_demo_script
 from loadgen.settings import Settings
 from localcluster import LocalCluster
 from localcluster.background import BackgroundCluster

@@ -36,11 +36,11 @@ from demo_testing.doubles import write_tiny_corpus
 from loadgen.adapters.local_stack import local_stack_process
 from loadgen.client import AiohttpTransport, ChatRequest, RequestRecord, StreamingClient
 from loadgen.clock import MonotonicClock
+from loadgen.demo_script import load_demo_script
 from loadgen.engine import Engine
 from loadgen.engine.settings import EngineSettings
 from loadgen.records import WORKLOADS, Workload
 from loadgen.runtime import build_drivers
-from loadgen.scenario import load_demo_script
 from loadgen.workloads import FollowupQuestions
 from loadgen.workloads.conversations import ConversationStore
 

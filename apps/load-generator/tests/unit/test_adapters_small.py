@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from loadgen.adapters.guard import check_scale
 from loadgen.adapters.kubernetes import parse_bool_annotation, targets_from_settings
-from loadgen.adapters.prometheus import parse_instant
+from loadgen.adapters.prometheus_query import parse_instant
+from loadgen.adapters.scale_check import check_scale
 from loadgen.errors import MetricsUnavailable, ScaleRejected
 from loadgen.settings import Settings
 
@@ -17,7 +17,7 @@ from loadgen.settings import Settings
 def test_guard_keeps_one_worker_and_the_gpu_budget() -> None:
     desired = {"prefill": 2, "decode": 3}
     assert check_scale("prefill", 5, desired, 8) == "prefill"  # 5 + 3 = 8
-    with pytest.raises(ScaleRejected, match="exceeds the GPU budget of 8"):
+    with pytest.raises(ScaleRejected, match="over the GPU budget of 8"):
         check_scale("prefill", 6, desired, 8)
     with pytest.raises(ScaleRejected, match="at least 1"):
         check_scale("decode", 0, desired, 8)

@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from demo_common.corpus import load_corpus
 from demo_testing.controller import FakeScaler
 from demo_testing.doubles import FakeClock, write_tiny_corpus
+from loadgen.adapters.state_store import MemoryStateStore
 from loadgen.api import create_app
-from loadgen.controller.store import MemoryStateStore
+from loadgen.controller_wiring import ScenarioPorts
+from loadgen.demo_script import default_script_path, parse_demo_script
 from loadgen.records import ChatRequest, RequestRecord
-from loadgen.scenario import default_script_path, parse_demo_script
-from loadgen.scenario_runtime import ScenarioPorts
 from loadgen.settings import Settings
 
 TOKEN = "presenter-secret-1"

@@ -17,7 +17,7 @@ from demo_bench.compare.synthetic import write_synthetic_comparison
 from demo_common.corpus import load_corpus
 from demo_testing.doubles import FakeClock, write_tiny_corpus
 from loadgen.api import create_app
-from loadgen.scenario import load_demo_script
+from loadgen.demo_script import load_demo_script
 from loadgen.settings import Settings
 
 

@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from demo_common.corpus import load_corpus
 from demo_testing.controller import FakeScaler
 from demo_testing.doubles import FakeClock, write_tiny_corpus
+from loadgen.adapters.state_store import MemoryStateStore
 from loadgen.api import create_app
-from loadgen.controller.store import MemoryStateStore
+from loadgen.controller_wiring import ScenarioPorts
+from loadgen.demo_script import load_demo_script
 from loadgen.records import ChatRequest, RequestRecord
-from loadgen.scenario import load_demo_script
-from loadgen.scenario_runtime import ScenarioPorts
 from loadgen.settings import Settings
 
 TOKEN = "presenter-secret-1"
@@ -133,7 +133,7 @@ def test_manual_pool_overrides_and_guard(rig: tuple[Rig, TestClient]) -> None:
     assert r.scaler.desired() == {"prefill": 2, "decode": 4}
     over = client.put("/api/pools/decode", json={"replicas": 7}, headers=AUTH)
     assert over.status_code == 409
-    assert "over the budget of 8" in over.json()["detail"]
+    assert "over the GPU budget of 8" in over.json()["detail"]
     for body in ({"replicas": 0}, {"replicas": "x"}, {}):
         answer = client.put("/api/pools/decode", json=body, headers=AUTH)
         assert answer.status_code == 422

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from loadgen.errors import ScenarioError
-from loadgen.scenario import default_script_path, load_demo_script, parse_demo_script
-from loadgen.scenario.load import LoadConfig, LoadConfigUpdate, Mix, MixUpdate
+from loadgen.demo_script import default_script_path, load_demo_script, parse_demo_script
+from loadgen.demo_script.load import LoadConfig, LoadConfigUpdate, Mix, MixUpdate
+from loadgen.errors import DemoScriptError
 
 
 def base() -> LoadConfig:
@@ -78,7 +78,7 @@ def edited(old: str, new: str) -> str:
     ],
 )
 def test_bad_script_names_file_and_field(old: str, new: str, field: str) -> None:
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(DemoScriptError) as info:
         parse_demo_script(edited(old, new), "demo.yaml")
     message = str(info.value)
     assert re.match(r"demo\.yaml:\d+: ", message)  # file and line
@@ -86,9 +86,9 @@ def test_bad_script_names_file_and_field(old: str, new: str, field: str) -> None
 
 
 def test_unreadable_and_non_mapping_scripts(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match="cannot read"):
+    with pytest.raises(DemoScriptError, match="cannot read"):
         load_demo_script(tmp_path / "missing.yaml")
-    with pytest.raises(ScenarioError, match="mapping"):
+    with pytest.raises(DemoScriptError, match="mapping"):
         parse_demo_script("- a\n- b\n", "x.yaml")
-    with pytest.raises(ScenarioError, match="invalid YAML"):
+    with pytest.raises(DemoScriptError, match="invalid YAML"):
         parse_demo_script("a: [1,\n", "x.yaml")

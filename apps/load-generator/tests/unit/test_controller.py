@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
@@ -12,15 +13,15 @@ from prometheus_client import CollectorRegistry
 
 from demo_testing.controller import FakeAutoscaler, FakeDriver, FakeScaler
 from demo_testing.doubles import FakeClock
+from loadgen.adapters.controller_metrics import ControllerMetrics
+from loadgen.adapters.state_store import FileStateStore, MemoryStateStore
 from loadgen.clock import NS_PER_S
 from loadgen.controller.core import ScenarioController
-from loadgen.controller.metrics import ControllerMetrics
-from loadgen.controller.ports import AutoscalerDecision
-from loadgen.controller.state import Mode
-from loadgen.controller.store import FileStateStore, MemoryStateStore, SavedState, StateStore
+from loadgen.controller.ports import AutoscalerDecision, Mode, SavedState, StateStore
+from loadgen.controller.views import build_state
+from loadgen.demo_script import load_demo_script
+from loadgen.demo_script.models import DemoScript
 from loadgen.errors import EngineStateError, ScaleGuardError, ScalerUnavailable, ScenarioModeError
-from loadgen.scenario import load_demo_script
-from loadgen.scenario.models import DemoScript
 
 S = NS_PER_S
 READY_NS = 208 * S  # a 70B worker's launch-to-ready time (calibration.md)
@@ -45,7 +46,7 @@ class Rig:
             driver=self.driver,
             clock=self.clock,
             store=self.store,
-            metrics=self.metrics,
+            observer=self.metrics,
             autoscaler=self.autoscaler,
             start_mode=start_mode,
         )
@@ -178,7 +179,7 @@ async def test_guard_budget_and_minimum_on_every_path() -> None:
     async with running(rig):
         with pytest.raises(ScaleGuardError, match="at least 1"):
             await rig.ctl.scale_pool("prefill", 0)
-        with pytest.raises(ScaleGuardError, match="2 prefill = 9 GPUs, over the budget of 8"):
+        with pytest.raises(ScaleGuardError, match=r"2 prefill \+ 7 decode = 9 GPUs, over the GPU"):
             await rig.ctl.scale_pool("decode", 7)
         rig.scaler.budget_gpus = 3  # a dev cluster under the prod script: the tighter wins
         with pytest.raises(ScaleGuardError, match="budget of 3"):
@@ -186,7 +187,7 @@ async def test_guard_budget_and_minimum_on_every_path() -> None:
         await rig.ctl.set_auto()
         await rig.at(200)  # the script's prefill 4 step breaks the dev budget: refused, logged
         assert rig.scaler.desired() == {"prefill": 2, "decode": 2}  # the scale-in was allowed
-        assert any("over the budget of 3" in m for m in rig.events("error"))
+        assert any("over the GPU budget of 3" in m for m in rig.events("error"))
         assert rig.ctl.mode == "auto"
 
 
@@ -407,3 +408,56 @@ async def test_an_unexpected_error_in_a_phase_is_an_event_and_the_next_phase_pla
         assert rig.ctl.mode == "auto"
         assert rig.ctl.phase_index == 1, "the cycle did not go on after the failed phase"
         assert any("Baseline failed: ValueError" in m for m in rig.events("error"))
+
+
+async def test_going_auto_answers_with_the_phase_it_just_started() -> None:
+    rig = Rig()
+    async with running(rig):
+        await rig.ctl.set_auto()
+        await rig.at(200)  # well into the second phase
+        await rig.ctl.set_manual()
+        await rig.at(400)
+        state = await rig.ctl.set_auto()  # the answer, before the play task has run at all
+        assert state.phase is not None
+        assert (state.phase.id, state.phase.index, state.cycle) == ("baseline", 0, 0)
+        assert state.phase.elapsed_s == 0.0
+        assert state.phase.time_left_s == state.phase.duration_s
+        assert state.next_action is not None
+        assert state.next_action.in_s == 90.0  # KV Cache's decode scale-in, 90 s from now
+
+
+async def test_pools_over_the_budget_may_shrink_but_not_grow() -> None:
+    rig = Rig()
+    rig.scaler.set_desired("prefill", 6)  # 6 + 3 = 9: scaled past the budget of 8 by hand
+    async with running(rig):
+        with pytest.raises(ScaleGuardError, match="10 GPUs, over the GPU budget of 8"):
+            await rig.ctl.scale_pool("decode", 4)
+        cluster = await rig.ctl.scale_pool("prefill", 5)  # towards the budget: allowed
+        assert cluster.pools["prefill"].desired == 5
+
+
+async def test_without_an_observer_the_controller_plays_the_same() -> None:
+    rig = Rig()
+    ctl = ScenarioController(
+        script=rig.script, scaler=rig.scaler, driver=rig.driver, clock=rig.clock,
+        store=rig.store,
+    )  # fmt: skip
+    async with running(rig, ctl):
+        await ctl.set_auto()
+        await rig.at(160)
+        assert rig.scaler.desired() == {"prefill": 4, "decode": 2}
+    assert rig.metric("loadgen_keda_paused") == 0.0  # the rig's metrics heard nothing
+
+
+async def test_views_are_built_from_a_frozen_snapshot() -> None:
+    rig = Rig()
+    async with running(rig):
+        before = rig.ctl.snapshot()
+        await rig.ctl.set_auto()
+        await rig.at(30)
+        assert build_state(before).mode == "manual"  # what was known then, unchanged
+        assert build_state(before).timeline == list(before.timeline)
+        now = rig.ctl.snapshot()
+        assert (now.mode, now.phase_index, now.now_ns) == ("auto", 0, 30 * S)
+        with pytest.raises(FrozenInstanceError):
+            now.mode = "manual"  # type: ignore[misc]

@@ -1,4 +1,5 @@
-"""The controller core sees only its ports: no adapter, HTTP client, Kubernetes or subprocess."""
+"""The controller core sees only its ports: no adapter, HTTP client, Kubernetes, subprocess,
+file or Prometheus client (the state file and the series are adapters behind its ports)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,9 @@ from pathlib import Path
 CONTROLLER = Path(__file__).resolve().parents[2] / "src/loadgen/controller"
 ALLOWED = (
     "__future__", "asyncio", "collections", "contextlib", "dataclasses", "datetime", "functools",
-    "json",
-    "logging", "os", "pathlib", "typing", "prometheus_client", "pydantic",
+    "logging", "typing", "pydantic",
     "loadgen.controller", "loadgen.clock", "loadgen.errors", "loadgen.records",
-    "loadgen.scenario",
+    "loadgen.demo_script", "demo_common.gpu_budget",
 )  # fmt: skip
 
 

@@ -13,13 +13,13 @@ import pytest
 
 from demo_testing.accounting import error_reasons, totals, unaccounted
 from demo_testing.doubles import FakeClock
+from loadgen.demo_script import load_demo_script
+from loadgen.demo_script.load import LoadConfig, Mix
 from loadgen.engine import Engine
 from loadgen.engine.settings import EngineSettings
 from loadgen.errors import EngineStateError
 from loadgen.metrics.prometheus import LoadgenMetrics
 from loadgen.records import ChatRequest, RequestRecord, Workload
-from loadgen.scenario import load_demo_script
-from loadgen.scenario.load import LoadConfig, Mix
 from loadgen.workloads import ChatWorkload, FollowupQuestions, ReasoningWorkload
 from loadgen.workloads.base import Runner
 from loadgen.workloads.conversations import ConversationStore

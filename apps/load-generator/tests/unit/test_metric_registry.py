@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from loadgen.demo_script.models import Slo
 from loadgen.metrics.prometheus import LoadgenMetrics
 from loadgen.metrics.registry import LATENCIES, TOKEN_KINDS
 from loadgen.metrics.snapshot import TurnWindow, WorkloadWindow
 from loadgen.metrics.tally import Tally
 from loadgen.records import WORKLOADS, RequestRecord
-from loadgen.scenario.models import Slo
 
 MS = 1_000_000
 SLOS = {w: Slo(ttft_p95_s=0.6 if w != "summarization" else 4.5, itl_p95_s=0.06) for w in WORKLOADS}

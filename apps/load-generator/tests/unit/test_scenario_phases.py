@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from loadgen.errors import ScenarioError
-from loadgen.scenario import default_script_path, load_demo_script, parse_demo_script
-from loadgen.scenario.phases import PoolLayout, layout_at_phase_start, parse_duration_s
+from loadgen.demo_script import default_script_path, load_demo_script, parse_demo_script
+from loadgen.demo_script.phases import PoolLayout, layout_at_phase_start, parse_duration_s
+from loadgen.errors import DemoScriptError
 
 CYCLE = """
 layout:
@@ -35,7 +35,7 @@ def script_text(cycle: str = CYCLE) -> str:
 
 
 def error_of(cycle: str) -> str:
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(DemoScriptError) as info:
         parse_demo_script(script_text(cycle), "demo.yaml")
     return str(info.value)
 
@@ -120,7 +120,7 @@ def test_budget_exceeded_names_step() -> None:
     message = error_of(cycle)
     line = line_no(script_text(cycle), "replicas: 6}")
     assert f"demo.yaml:{line}: field 'phases.0.scale.0'" in message
-    assert "6 prefill + 3 decode = 9 GPUs, over the budget of 8" in message
+    assert "6 prefill + 3 decode = 9 GPUs, over the GPU budget of 8" in message
 
 
 def test_negative_time_names_line() -> None:

@@ -16,6 +16,7 @@ from demo_common.corpus import load_corpus
 from demo_testing.controller import FakeScaler
 from demo_testing.doubles import FakeClock, write_tiny_corpus
 from loadgen.adapters.router_kv import KV_HIT_RATIO_QUERY
+from loadgen.adapters.state_store import MemoryStateStore
 from loadgen.api import create_app
 from loadgen.api.screen_history import (
     STALE_AFTER_S,
@@ -27,13 +28,12 @@ from loadgen.api.screen_history import (
     read_pools,
     recording,
 )
-from loadgen.controller.store import MemoryStateStore
+from loadgen.controller_wiring import ScenarioPorts
+from loadgen.demo_script import load_demo_script
 from loadgen.errors import MetricsUnavailable, ScalerUnavailable
 from loadgen.metrics.snapshot import LiveSnapshot
 from loadgen.records import ChatRequest, RequestRecord
 from loadgen.runtime import open_runtime
-from loadgen.scenario import load_demo_script
-from loadgen.scenario_runtime import ScenarioPorts
 from loadgen.settings import Settings
 
 S = 1_000_000_000

@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from demo_common.corpus import load_corpus
 from demo_testing.doubles import FakeClock, write_tiny_corpus
 from loadgen.api import create_app
-from loadgen.api.guard import PresenterGuard
+from loadgen.api.presenter_guard import PresenterGuard
+from loadgen.demo_script import load_demo_script
 from loadgen.records import ChatRequest, RequestRecord
-from loadgen.scenario import load_demo_script
 from loadgen.settings import Settings
 
 TOKEN = "presenter-secret-guard-1"
@@ -87,7 +87,7 @@ def test_failures_are_logged_without_the_token(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     wrong = "wrong-but-close-" + TOKEN
-    with caplog.at_level(logging.WARNING, logger="loadgen.api.guard"):
+    with caplog.at_level(logging.WARNING, logger="loadgen.api.presenter_guard"):
         client.post("/api/workload/start", headers={"Authorization": f"Bearer {wrong}"})
         client.post("/api/workload/start")
     messages = [r.getMessage() for r in caplog.records]

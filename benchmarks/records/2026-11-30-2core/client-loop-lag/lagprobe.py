@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 
 import demo_bench.rehearsal.run as run_mod
-from loadgen.scenario import default_script_path
+from loadgen.demo_script import default_script_path
 
 HEAVY = """
 layout: {budget_gpus: 8, initial: {prefill: 2, decode: 2}}

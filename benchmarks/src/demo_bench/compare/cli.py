@@ -18,8 +18,8 @@ from demo_bench.compare.analysis import layout_numbers, ratios
 from demo_bench.compare.layouts import LAYOUT_INFO, LAYOUTS, LayoutName, ports_for, stack_args
 from demo_bench.compare.report import write_report
 from demo_bench.rehearsal.run import RawRun, rehearse
+from loadgen.demo_script import default_script_path, load_demo_script
 from loadgen.errors import LoadgenError
-from loadgen.scenario import default_script_path, load_demo_script
 from localcluster.settings import LAYOUTS as ENV_LAYOUTS
 
 PROFILES: dict[str, str] = {env: layout.profile for env, layout in ENV_LAYOUTS.items()}

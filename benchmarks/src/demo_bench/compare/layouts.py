@@ -19,7 +19,7 @@ from typing import Literal
 from loadgen.adapters.local_keda import KedaPauseState
 from loadgen.adapters.local_pools import LocalPoolsScaler
 from loadgen.clock import Clock
-from loadgen.scenario_runtime import PortsFactory, ScenarioPorts
+from loadgen.controller_wiring import PortsFactory, ScenarioPorts
 from loadgen.settings import Settings
 
 LayoutName = Literal["aggregated", "static", "controller", "keda"]

@@ -13,8 +13,8 @@ from pathlib import Path
 from demo_bench.rehearsal.plots import write_plots
 from demo_bench.rehearsal.report import build_report, write_report
 from demo_bench.rehearsal.run import RawRun, rehearse
+from loadgen.demo_script import default_script_path
 from loadgen.errors import LoadgenError
-from loadgen.scenario import default_script_path
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,10 +26,10 @@ from demo_common.net import free_port
 from loadgen.adapters.local_stack import local_stack_process
 from loadgen.clock import NS_PER_S
 from loadgen.controller.core import ScenarioController
+from loadgen.controller_wiring import PortsFactory, open_backend_ports
+from loadgen.demo_script import DemoScript, load_demo_script
 from loadgen.records import RequestRecord
 from loadgen.runtime import Runtime, open_runtime, settle_heap
-from loadgen.scenario import DemoScript, load_demo_script
-from loadgen.scenario_runtime import PortsFactory, open_backend_ports
 from loadgen.settings import Settings
 
 SAMPLE_WALL_S = 1.0

@@ -25,9 +25,9 @@ from demo_bench.sizing.demand import Demand, demand, drain_s
 from demo_bench.sizing.replay import SplitResult, WorkloadStats, run_split
 from demo_bench.sizing.trace import build_trace, write_trace
 from demo_common.corpus import load_corpus
+from loadgen.demo_script.loader import load_demo_script
+from loadgen.demo_script.models import DemoScript, Preset
 from loadgen.records import WORKLOADS
-from loadgen.scenario.loader import load_demo_script
-from loadgen.scenario.models import DemoScript, Preset
 from localcluster.perfmodel import hardware_profile
 from localcluster.settings import LAYOUTS, EnvName
 

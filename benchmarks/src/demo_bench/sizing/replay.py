@@ -16,8 +16,8 @@ from typing import Any
 
 from demo_bench.sizing.trace import TraceRow, workload_of
 from demo_common.percentile import percentile
+from loadgen.demo_script.models import Slo
 from loadgen.records import WORKLOADS, Workload
-from loadgen.scenario.models import Slo
 from localcluster.perfmodel import HardwareProfile
 
 

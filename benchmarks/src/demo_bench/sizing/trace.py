@@ -28,10 +28,10 @@ from pathlib import Path
 from demo_common.corpus import Corpus
 from demo_common.tokenizer import count_chat_tokens, count_tokens
 from loadgen.clock import NS_PER_S
+from loadgen.demo_script.load import LoadConfig
+from loadgen.demo_script.models import DemoScript
 from loadgen.engine.arrivals import PoissonArrivals
 from loadgen.records import ChatRequest, Workload
-from loadgen.scenario.load import LoadConfig
-from loadgen.scenario.models import DemoScript
 from loadgen.workloads.single import ReasoningWorkload, SummarizationWorkload
 
 ANSWER_OVERHEAD_TOKENS = 5  # <|start_header_id|>assistant<|end_header_id|>\n\n ... <|eot_id|>

@@ -15,8 +15,8 @@ from fastapi import FastAPI
 
 from demo_common.net import free_port
 from loadgen.cli import AppServer
-from loadgen.scenario import default_script_path, load_demo_script
-from loadgen.scenario.models import DemoScript
+from loadgen.demo_script import default_script_path, load_demo_script
+from loadgen.demo_script.models import DemoScript
 
 # A two-phase cycle for the prod layout (8 GPUs, 2 prefill + 3 decode): short enough to run a
 # few cycles at SPEED 10 in seconds, with a scale step early in each phase.

@@ -12,8 +12,8 @@ from loadgen.controller.ports import (
     PoolName,
     PoolState,
 )
+from loadgen.demo_script.load import LoadConfig
 from loadgen.errors import ScalerError
-from loadgen.scenario.load import LoadConfig
 
 
 class FakeScaler:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from loadgen.demo_script.load import LoadConfig
 from loadgen.engine import Engine
-from loadgen.scenario.load import LoadConfig
 
 
 class EngineLoadDriver:

@@ -25,13 +25,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from demo_common.gpu_budget import MIN_POOL_REPLICAS
 from loadgen.clock import NS_PER_S
 
 HPA_SYNC_PERIOD_S = 15  # kube-controller-manager --horizontal-pod-autoscaler-sync-period
 DEFAULT_TOLERANCE = 0.1  # kube-controller-manager --horizontal-pod-autoscaler-tolerance
 KEDA_DEFAULT_POLLING_INTERVAL_S = 30
 KEDA_DEFAULT_MAX_REPLICAS = 100
-POOL_MIN_REPLICAS = 1  # a pool never goes below one worker (README)
 
 SelectPolicy = Literal["Max", "Min", "Disabled"]
 
@@ -210,7 +210,7 @@ class PoolRules:
             threshold=trigger.metadata.threshold,
             activation_threshold=trigger.metadata.activation_threshold,
             # KEDA's 0 (its default) would mean scale-to-zero; a pool keeps one worker.
-            min_replicas=max(spec.min_replica_count or 0, POOL_MIN_REPLICAS),
+            min_replicas=max(spec.min_replica_count or 0, MIN_POOL_REPLICAS),
             max_replicas=max_replicas,
             polling_interval_s=spec.polling_interval or KEDA_DEFAULT_POLLING_INTERVAL_S,
             use_cached_metrics=trigger.use_cached_metrics,

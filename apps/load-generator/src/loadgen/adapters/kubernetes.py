@@ -30,8 +30,8 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from pydantic import BaseModel, ConfigDict, Field
 
-from loadgen.adapters.guard import check_scale
 from loadgen.adapters.retry import RetryPolicy
+from loadgen.adapters.scale_check import check_scale
 from loadgen.controller.ports import POOL_NAMES, ClusterState, PoolName, PoolState
 from loadgen.errors import ScaleRejected, ScalerError, ScalerUnavailable
 from loadgen.settings import Settings

@@ -14,9 +14,9 @@ from typing import Any
 
 import aiohttp
 
-from loadgen.adapters.guard import check_scale
 from loadgen.adapters.local_keda import KedaPauseState
 from loadgen.adapters.retry import RetryPolicy
+from loadgen.adapters.scale_check import check_scale
 from loadgen.controller.ports import POOL_NAMES, ClusterState, PoolName, PoolState
 from loadgen.errors import ScaleRejected, ScalerError, ScalerUnavailable
 

@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from demo_common.corpus import Corpus, load_corpus
-from loadgen.api.guard import PresenterGuard
+from loadgen.api.presenter_guard import PresenterGuard
 from loadgen.api.routes import (
     comparison,
     conversations,
@@ -30,11 +30,11 @@ from loadgen.api.screen_history import recording
 from loadgen.api.ui_files import UiFiles
 from loadgen.clock import Clock
 from loadgen.controller.ports import MetricsReader
+from loadgen.controller_wiring import PortsFactory, ScenarioPorts
+from loadgen.demo_script import load_demo_script
+from loadgen.demo_script.models import DemoScript
 from loadgen.engine.ports import RequestSender
 from loadgen.runtime import open_runtime
-from loadgen.scenario import load_demo_script
-from loadgen.scenario.models import DemoScript
-from loadgen.scenario_runtime import PortsFactory, ScenarioPorts
 from loadgen.settings import Settings
 
 log = logging.getLogger(__name__)

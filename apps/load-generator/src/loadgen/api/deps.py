@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from loadgen.api.guard import PresenterGuard
+from loadgen.api.presenter_guard import PresenterGuard
 from loadgen.controller.core import ScenarioController
 from loadgen.runtime import Runtime
 

@@ -1,4 +1,4 @@
-"""Response bodies of the HTTP API (request bodies are loadgen.scenario.load models)."""
+"""Response bodies of the HTTP API (request bodies are loadgen.demo_script.load models)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from loadgen.demo_script.load import LoadConfig
+from loadgen.demo_script.models import Preset, Slo
 from loadgen.metrics.snapshot import EngineState, LiveSnapshot
 from loadgen.records import Workload
-from loadgen.scenario.load import LoadConfig
-from loadgen.scenario.models import Preset, Slo
 
 
 class _Model(BaseModel):

@@ -15,21 +15,34 @@ import asyncio
 import contextlib
 import logging
 
+from demo_common.gpu_budget import budget_refusal
 from loadgen.clock import Clock, s_to_ns
-from loadgen.controller.metrics import ControllerMetrics
 from loadgen.controller.outages import MetricsOutageWatch
 from loadgen.controller.ports import (
     POOL_NAMES,
     AutoscalerView,
     ClusterScaler,
     ClusterState,
+    ControllerObserver,
     LoadDriver,
+    Mode,
+    NoObserver,
     PoolName,
+    SavedState,
+    StateStore,
 )
-from loadgen.controller.state import EventSource, Mode, ScenarioState
-from loadgen.controller.store import SavedState, StateStore
+from loadgen.controller.state import EventSource, PoolsState, ScenarioState
 from loadgen.controller.timeline import Timeline
-from loadgen.controller.views import build_state
+from loadgen.controller.views import ControllerSnapshot, build_pools, build_state
+from loadgen.demo_script.load import LoadConfig
+from loadgen.demo_script.models import DemoScript
+from loadgen.demo_script.phases import (
+    Phase,
+    PoolLayout,
+    Segment,
+    layout_at_phase_start,
+    ordered_steps,
+)
 from loadgen.errors import (
     ConfigError,
     LoadgenError,
@@ -37,19 +50,8 @@ from loadgen.errors import (
     ScalerError,
     ScenarioModeError,
 )
-from loadgen.scenario.load import LoadConfig
-from loadgen.scenario.models import DemoScript
-from loadgen.scenario.phases import (
-    Phase,
-    PoolLayout,
-    Segment,
-    layout_at_phase_start,
-    ordered_steps,
-)
 
 log = logging.getLogger(__name__)
-
-MIN_REPLICAS = 1
 
 
 class ScenarioController:
@@ -63,7 +65,7 @@ class ScenarioController:
         driver: LoadDriver,
         clock: Clock,
         store: StateStore,
-        metrics: ControllerMetrics | None = None,
+        observer: ControllerObserver | None = None,
         autoscaler: AutoscalerView | None = None,
         backend: str = "local",
         speed: float = 1.0,
@@ -80,7 +82,7 @@ class ScenarioController:
         self.speed = speed
         self.timeline = timeline or Timeline(clock)
         self._store = store
-        self._metrics = metrics
+        self._observer: ControllerObserver = observer or NoObserver()
         self._poll_ns = s_to_ns(poll_s)
         self._start_mode: Mode = start_mode
         self.mode: Mode = "stopped"
@@ -91,8 +93,8 @@ class ScenarioController:
         self.paused: bool | None = None
         self._issued: dict[PoolName, int] = {}  # desired replicas as last set by us
         self._outages = MetricsOutageWatch(self.timeline, clock)
-        if metrics is not None and autoscaler is not None:
-            metrics.watch_metrics_missing(autoscaler.decisions)
+        if autoscaler is not None:
+            self._observer.watch_metrics_missing(autoscaler.decisions)
         self.audience_choice: Segment = "live"  # the presenter's toggle of the audience screen
         self._last_error = ""
         self._lock = asyncio.Lock()
@@ -199,7 +201,7 @@ class ScenarioController:
             self.timeline.add("mode", "presenter", f"audience screen: {show}")
         return self.state()
 
-    async def scale_pool(self, pool: PoolName, replicas: int) -> ClusterState:
+    async def scale_pool(self, pool: PoolName, replicas: int) -> PoolsState:
         """Presenter override; manual mode only (auto: the script scales; stopped: nothing)."""
         async with self._lock:
             if self.mode != "manual":
@@ -214,15 +216,20 @@ class ScenarioController:
                 self._scaler_failed("presenter", f"{pool} -> {replicas}: {exc}")
                 raise
             assert self.cluster is not None
-            return self.cluster
+            return build_pools(self.cluster, self.budget_gpus(self.cluster))
+
+    async def pools(self) -> PoolsState:
+        """The pools as the cluster reports them now (a read: nothing is noted or counted)."""
+        state = await self.scaler.state()
+        return build_pools(state, self.budget_gpus(state))
 
     async def _enter_auto(self, index: int, note: str) -> None:
         await self.scaler.set_autoscaling_paused(True)
         self.paused = True
-        if self._metrics is not None:
-            self._metrics.paused(True)
+        self._observer.paused(True)
         self.mode = "auto"
-        self.phase_index = index
+        # The phase starts now: the answer to this request shows it, not the last one played.
+        self.phase_index, self.phase_start_ns = index, self.clock.now_ns()
         self._save()
         self.timeline.add("mode", "controller", f"{note}; KEDA paused")
         self.timeline.add("keda", "controller", "KEDA paused for auto mode")
@@ -237,8 +244,7 @@ class ScenarioController:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.phase_index = None
-        if self._metrics is not None:
-            self._metrics.set_phase(None, "manual")
+        self._observer.set_phase(None, "manual")
 
     async def _set_paused(self, paused: bool) -> None:
         """Best effort: a failure is an error event, and `poll()` keeps trying."""
@@ -251,8 +257,7 @@ class ScenarioController:
         if self.paused != paused:
             self.timeline.add("keda", "controller", "KEDA paused" if paused else "KEDA resumed")
         self.paused = paused
-        if self._metrics is not None:
-            self._metrics.paused(paused)
+        self._observer.paused(paused)
 
     def _save(self) -> None:
         phase = None if self.phase_index is None else self.script.phases[self.phase_index]
@@ -289,9 +294,8 @@ class ScenarioController:
         start_ns = self.clock.now_ns()
         self.phase_index, self.phase_start_ns = index, start_ns
         self._save()
-        if self._metrics is not None:
-            self._metrics.set_phase(phase.id, "auto")
-            self._metrics.phase_started(phase.id)
+        self._observer.set_phase(phase.id, "auto")
+        self._observer.phase_started(phase.id)
         self.timeline.add("phase", "script", f"{phase.name}: {phase.caption}", phase=phase.id)
         assert self.script.layout is not None
         target = layout_at_phase_start(self.script.layout.initial, self.script.phases, index)
@@ -338,8 +342,7 @@ class ScenarioController:
     def _scaler_failed(self, source: EventSource, message: str, phase: str | None = None) -> None:
         """A scale call the cluster did not take (after the adapter's retries): shown, counted."""
         self.timeline.add("error", source, message, phase=phase)
-        if self._metrics is not None:
-            self._metrics.scaler_failed(source)
+        self._observer.scaler_failed(source)
 
     # ----- scaling, with the guard every path goes through ----------------------------------
     async def _scale(
@@ -350,25 +353,17 @@ class ScenarioController:
         why: str,
         phase: str | None = None,
     ) -> None:
-        if replicas < MIN_REPLICAS:
-            raise ScaleGuardError(f"{pool} -> {replicas}: a pool keeps at least 1 worker")
         state = await self._refresh()
-        budget = self.budget_gpus(state)
-        other: PoolName = "decode" if pool == "prefill" else "prefill"
-        total = replicas + state.pools[other].desired
-        # A scale-in frees GPUs: it is allowed even when the pools are over the budget already.
-        if total > budget and replicas > state.pools[pool].desired:
-            raise ScaleGuardError(
-                f"{pool} -> {replicas} with {state.pools[other].desired} {other} = {total} GPUs, "
-                f"over the budget of {budget}"
-            )
-        before = state.pools[pool].desired
+        current = {p: state.pools[p].desired for p in POOL_NAMES}
+        refusal = budget_refusal(current, {**current, pool: replicas}, self.budget_gpus(state))
+        if refusal is not None:
+            raise ScaleGuardError(f"{pool} -> {replicas}: {refusal}")
+        before = current[pool]
         if before == replicas:
             return
         await self.scaler.scale(pool, replicas)
         self._issued[pool] = replicas
-        if self._metrics is not None:
-            self._metrics.scaled(pool, source, before, replicas)
+        self._observer.scaled(pool, source, before, replicas)
         verb = "scale out" if replicas > before else "scale in"
         self.timeline.add(
             "scale", source, f"{verb} {pool} {before} -> {replicas}: {why}",
@@ -386,8 +381,7 @@ class ScenarioController:
         state = await self.scaler.state()
         self._note_outside_changes(state)
         self.cluster = state
-        if self._metrics is not None:
-            self._metrics.pools(state.pools, self.budget_gpus(state))
+        self._observer.pools(state.pools, self.budget_gpus(state))
         return state
 
     def _note_outside_changes(self, state: ClusterState) -> None:
@@ -400,8 +394,7 @@ class ScenarioController:
                 continue
             source: EventSource = "controller" if self.paused else "keda"
             who = "KEDA" if source == "keda" else "outside the controller"
-            if self._metrics is not None:
-                self._metrics.scaled(pool, source, known, new)
+            self._observer.scaled(pool, source, known, new)
             self.timeline.add(
                 "scale", source, f"{pool} {known} -> {new} by {who}",
                 pool=pool, from_replicas=known, to_replicas=new,
@@ -422,13 +415,31 @@ class ScenarioController:
             return
         self._last_error = ""
         self.paused = paused
-        if self._metrics is not None:
-            self._metrics.paused(paused)
+        self._observer.paused(paused)
         want = self.mode == "auto"
         if paused != want and not self._lock.locked():
             found = "paused" if paused else "running"
             self.timeline.add("keda", "controller", f"KEDA found {found} in {self.mode} mode")
             await self._set_paused(want)
 
+    def snapshot(self) -> ControllerSnapshot:
+        """What the controller knows now, frozen: the views are built from this alone."""
+        return ControllerSnapshot(
+            now_ns=self.clock.now_ns(),
+            script=self.script,
+            mode=self.mode,
+            cycle=self.cycle,
+            phase_index=self.phase_index,
+            phase_start_ns=self.phase_start_ns,
+            cluster=self.cluster,
+            paused=self.paused,
+            decisions=dict(self.autoscaler.decisions()) if self.autoscaler is not None else {},
+            audience_choice=self.audience_choice,
+            timeline=tuple(self.timeline.events()),
+            timeline_origin_ns=self.timeline.origin_ns,
+            backend=self.backend,
+            speed=self.speed,
+        )
+
     def state(self) -> ScenarioState:
-        return build_state(self)
+        return build_state(self.snapshot())

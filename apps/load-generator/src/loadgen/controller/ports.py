@@ -1,21 +1,26 @@
-"""The scenario controller's ports: the cluster scaler, the load driver and the metrics reader.
+"""The scenario controller's ports: the cluster scaler, the load driver, the metrics reader,
+what the autoscaler decided, where the controller saves its mode, and who observes it.
 
 The controller core imports only these Protocols; `loadgen.adapters` implements them for the
 cluster (Kubernetes scaling adapters + KEDA, Prometheus) and for the local stack (the pool
-control API + the local KEDA, the local Prometheus). Pools are named "prefill" | "decode".
-Adapters raise `loadgen.errors.ScalerError` subclasses (ScalerUnavailable, ScaleRejected).
+control API + the local KEDA, the local Prometheus), and holds the state file and the
+controller's Prometheus series. Pools are named "prefill" | "decode". Adapters raise
+`loadgen.errors.ScalerError` subclasses (ScalerUnavailable, ScaleRejected).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from loadgen.scenario.load import LoadConfig
+from pydantic import BaseModel, ConfigDict, Field
 
-PoolName = Literal["prefill", "decode"]
+from loadgen.demo_script.load import LoadConfig
+from loadgen.demo_script.phases import PoolName as PoolName  # one definition, the script's
+
 POOL_NAMES: tuple[PoolName, ...] = ("prefill", "decode")
+Mode = Literal["auto", "manual", "stopped"]
 
 
 @dataclass(frozen=True)
@@ -102,3 +107,74 @@ class AutoscalerView(Protocol):
     """What the autoscaler (the local KEDA, or KEDA's HPAs in the cluster) last decided."""
 
     def decisions(self) -> Mapping[PoolName, AutoscalerDecision]: ...
+
+
+class SavedState(BaseModel):
+    """The controller's mode and phase as saved, so a restart (or a crash) can reconcile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Mode
+    cycle: int = Field(default=0, ge=0)
+    phase_index: int | None = Field(default=None, ge=0)
+    phase_id: str | None = None
+    wall_time: str = ""
+
+
+class StateStore(Protocol):
+    """Where the controller keeps its SavedState."""
+
+    def load(self) -> SavedState | None:
+        """The saved state; None when there is none. Raises ConfigError when it is unreadable."""
+        ...
+
+    def save(self, state: SavedState) -> None: ...
+
+
+class ControllerObserver(Protocol):
+    """Told what the controller does (the Prometheus series); NoObserver when nobody listens."""
+
+    def set_phase(self, phase: str | None, mode: str) -> None: ...
+
+    def phase_started(self, phase: str) -> None: ...
+
+    def scaled(self, pool: PoolName, source: str, before: int, after: int) -> None: ...
+
+    def pools(self, pools: Mapping[PoolName, PoolState], budget_gpus: int) -> None: ...
+
+    def paused(self, paused: bool) -> None: ...
+
+    def scaler_failed(self, source: str) -> None: ...
+
+    def watch_metrics_missing(
+        self, decisions: Callable[[], Mapping[PoolName, AutoscalerDecision]]
+    ) -> None:
+        """Read the autoscaler's decisions whenever it reports (not on the controller's poll)."""
+        ...
+
+
+class NoObserver:
+    """The default observer: hears everything, keeps nothing."""
+
+    def set_phase(self, phase: str | None, mode: str) -> None:
+        pass
+
+    def phase_started(self, phase: str) -> None:
+        pass
+
+    def scaled(self, pool: PoolName, source: str, before: int, after: int) -> None:
+        pass
+
+    def pools(self, pools: Mapping[PoolName, PoolState], budget_gpus: int) -> None:
+        pass
+
+    def paused(self, paused: bool) -> None:
+        pass
+
+    def scaler_failed(self, source: str) -> None:
+        pass
+
+    def watch_metrics_missing(
+        self, decisions: Callable[[], Mapping[PoolName, AutoscalerDecision]]
+    ) -> None:
+        pass

@@ -6,10 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from loadgen.controller.ports import PoolName
-from loadgen.scenario.phases import Segment
+from demo_common.gpu_budget import MIN_POOL_REPLICAS
+from loadgen.controller.ports import Mode, PoolName
+from loadgen.demo_script.phases import Segment
 
-Mode = Literal["auto", "manual", "stopped"]
 EventKind = Literal["mode", "phase", "scale", "keda", "error"]
 EventSource = Literal["script", "keda", "presenter", "controller"]
 
@@ -113,4 +113,4 @@ class PoolsState(_Model):
 class ScaleBody(_Model):
     """`PUT /api/pools/{pool}` body."""
 
-    replicas: int = Field(ge=1, le=64, description="a pool never goes below 1")
+    replicas: int = Field(ge=MIN_POOL_REPLICAS, le=64, description="a pool never goes below 1")

@@ -18,6 +18,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def demo_seconds(at_ns: int, origin_ns: int) -> float:
+    """Demo seconds from `origin_ns` to `at_ns`, rounded for display."""
+    return round(ns_to_s(at_ns - origin_ns), 3)
+
+
 class Timeline:
     """Events stamped in demo seconds since `origin_ns` on the controller's clock."""
 
@@ -35,7 +40,7 @@ class Timeline:
 
     def seconds(self, at_ns: int) -> float:
         """Demo seconds since the origin, rounded for display."""
-        return round(ns_to_s(at_ns - self.origin_ns), 3)
+        return demo_seconds(at_ns, self.origin_ns)
 
     def add(
         self,

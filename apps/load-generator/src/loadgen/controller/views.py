@@ -1,11 +1,20 @@
-"""ScenarioState and PoolsState built from what the controller knows (no I/O)."""
+"""ScenarioState and PoolsState built from a snapshot of what the controller knows (no I/O)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
 
+from demo_common.gpu_budget import MIN_POOL_REPLICAS, largest_allowed
 from loadgen.clock import ns_to_s, s_to_ns
-from loadgen.controller.ports import POOL_NAMES, ClusterState, PoolState
+from loadgen.controller.ports import (
+    POOL_NAMES,
+    AutoscalerDecision,
+    ClusterState,
+    Mode,
+    PoolName,
+    PoolState,
+)
 from loadgen.controller.state import (
     AudienceView,
     KedaPoolView,
@@ -15,11 +24,35 @@ from loadgen.controller.state import (
     PoolsState,
     PoolView,
     ScenarioState,
+    TimelineEvent,
 )
-from loadgen.scenario.phases import layout_at_phase_start, ordered_steps
+from loadgen.controller.timeline import demo_seconds
+from loadgen.demo_script.models import DemoScript
+from loadgen.demo_script.phases import Segment, layout_at_phase_start, ordered_steps
 
-if TYPE_CHECKING:
-    from loadgen.controller.core import ScenarioController
+
+@dataclass(frozen=True)
+class ControllerSnapshot:
+    """What the controller knew at `now_ns` (its demo clock); the views read nothing else."""
+
+    now_ns: int
+    script: DemoScript
+    mode: Mode
+    cycle: int
+    phase_index: int | None
+    phase_start_ns: int
+    cluster: ClusterState | None
+    paused: bool | None
+    decisions: Mapping[PoolName, AutoscalerDecision]
+    audience_choice: Segment
+    timeline: tuple[TimelineEvent, ...]
+    timeline_origin_ns: int
+    backend: str
+    speed: float
+
+    def seconds(self, at_ns: int) -> float:
+        """Demo seconds since the controller started, as the timeline shows them."""
+        return demo_seconds(at_ns, self.timeline_origin_ns)
 
 
 def scaling_text(pool: PoolState) -> str:
@@ -33,8 +66,8 @@ def scaling_text(pool: PoolState) -> str:
     return "steady"
 
 
-def build_state(ctl: ScenarioController) -> ScenarioState:
-    now_ns = ctl.clock.now_ns()
+def build_state(ctl: ControllerSnapshot) -> ScenarioState:
+    now_ns = ctl.now_ns
     phase_view = None
     if ctl.mode == "auto" and ctl.phase_index is not None:
         phase = ctl.script.phases[ctl.phase_index]
@@ -54,19 +87,18 @@ def build_state(ctl: ScenarioController) -> ScenarioState:
     scaling = {
         p: scaling_text(cluster.pools[p]) if cluster is not None else "unknown" for p in POOL_NAMES
     }
-    decisions = ctl.autoscaler.decisions() if ctl.autoscaler is not None else {}
     keda_pools = {}
     for pool in POOL_NAMES:
-        d = decisions.get(pool)
+        d = ctl.decisions.get(pool)
         keda_pools[pool] = KedaPoolView(
             metric=d.metric if d else None,
             threshold=d.threshold if d else None,
             desired=d.desired if d else None,
             last_scale_s=(
-                ctl.timeline.seconds(d.last_scale_ns) if d and d.last_scale_ns is not None else None
+                ctl.seconds(d.last_scale_ns) if d and d.last_scale_ns is not None else None
             ),
             metrics_missing_since_s=(
-                ctl.timeline.seconds(d.metrics_missing_since_ns)
+                ctl.seconds(d.metrics_missing_since_ns)
                 if d and d.metrics_missing_since_ns is not None
                 else None
             ),
@@ -83,13 +115,13 @@ def build_state(ctl: ScenarioController) -> ScenarioState:
             backend="cluster" if ctl.backend == "cluster" else "local",
             pools=keda_pools,
         ),
-        timeline=ctl.timeline.events(),
+        timeline=list(ctl.timeline),
         speed=ctl.speed,
         audience=audience_view(ctl),
     )
 
 
-def audience_view(ctl: ScenarioController) -> AudienceView:
+def audience_view(ctl: ControllerSnapshot) -> AudienceView:
     """The presenter's toggle wins; else an auto phase with `show: comparison`; else live."""
     chosen = ctl.audience_choice
     if chosen == "comparison":
@@ -101,7 +133,7 @@ def audience_view(ctl: ScenarioController) -> AudienceView:
     return AudienceView(show="live", source="default", presenter=chosen)
 
 
-def next_action(ctl: ScenarioController, now_ns: int) -> NextAction | None:
+def next_action(ctl: ControllerSnapshot, now_ns: int) -> NextAction | None:
     """The script's next scaling step from now, up to the reset at the end of the cycle."""
     if ctl.mode != "auto" or ctl.phase_index is None or ctl.script.layout is None:
         return None
@@ -132,14 +164,16 @@ def next_action(ctl: ScenarioController, now_ns: int) -> NextAction | None:
     return None
 
 
-def build_pools(ctl: ScenarioController, state: ClusterState) -> PoolsState:
-    budget = ctl.budget_gpus(state)
+def build_pools(state: ClusterState, budget: int) -> PoolsState:
+    """The pools as the presenter's tiles show them; `budget` is the controller's (the tighter
+    of the cluster's and the script's)."""
     used = sum(state.pools[p].desired for p in POOL_NAMES)
+    desired = {p: state.pools[p].desired for p in POOL_NAMES}
     pools = {}
     for pool in POOL_NAMES:
-        other = state.pools["decode" if pool == "prefill" else "prefill"].desired
         s = state.pools[pool]
         pools[pool] = PoolView(
-            desired=s.desired, ready=s.ready, starting=s.starting, min=1, max=max(1, budget - other)
-        )
+            desired=s.desired, ready=s.ready, starting=s.starting,
+            min=MIN_POOL_REPLICAS, max=largest_allowed(pool, desired, budget),
+        )  # fmt: skip
     return PoolsState(budget_gpus=budget, free_gpus=max(0, budget - used), pools=pools)

@@ -19,6 +19,8 @@ from itertools import count
 from typing import Any, Literal
 
 from loadgen.clock import Clock, ns_to_s, s_to_ns
+from loadgen.demo_script.load import LoadConfig
+from loadgen.demo_script.models import Slo
 from loadgen.engine.arrivals import PoissonArrivals
 from loadgen.engine.lanes import Lane, LaneRunner
 from loadgen.engine.monitor import SATURATION_HORIZON_S, LoopLagProbe, Ticker
@@ -46,8 +48,6 @@ from loadgen.records import (
     RequestRecord,
     Workload,
 )
-from loadgen.scenario.load import LoadConfig
-from loadgen.scenario.models import Slo
 from loadgen.workloads.base import WorkloadDriver
 
 log = logging.getLogger(__name__)
@@ -245,7 +245,7 @@ class Engine:
         lane.active += 1
         self._live.add_dispatch(lane.workload, self.clock.now_ns())
         self._session.add_dispatch(lane.workload)
-        runner = LaneRunner(self, lane, intended_ns)
+        runner = LaneRunner(lane, intended_ns, self.clock, self._stop_event, self._send)
         task = self._tg.create_task(self._job(runner))
         self._jobs[task] = runner
         task.add_done_callback(self._job_done)

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from loadgen.demo_script.models import Slo
 from loadgen.metrics.registry import LATENCIES, TOKEN_KINDS
 from loadgen.records import REASON_OK, WORKLOADS, RequestRecord, Workload, turn_label
-from loadgen.scenario.models import Slo
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 TURN_LABELS = ("1", "2", "3", "4", "5+")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from loadgen.demo_script.models import Slo
 from loadgen.records import RequestRecord
-from loadgen.scenario.models import Slo
 
 # Base bucket edges in seconds; the SLO thresholds are added to them exactly (bucket_edges).
 TTFT_EDGES_S = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0,

@@ -8,10 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from loadgen.demo_script.models import Slo
 from loadgen.metrics.stats import LogHistogram
 from loadgen.metrics.tally import Tally, WorkloadTally
 from loadgen.records import WORKLOADS, Workload
-from loadgen.scenario.models import Slo
 
 EngineState = Literal["idle", "running", "stopping"]
 

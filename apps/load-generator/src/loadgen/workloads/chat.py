@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from itertools import count
 
 from loadgen.clock import s_to_ns
+from loadgen.demo_script.models import ChatShape
 from loadgen.errors import WorkloadDataError
 from loadgen.records import ChatRequest, Message, Workload
-from loadgen.scenario.models import ChatShape
 from loadgen.workloads.base import PassageLike, Runner
 from loadgen.workloads.conversations import ConversationStore, QuestionKind
 from loadgen.workloads.followup import FollowupQuestions

@@ -6,9 +6,9 @@ import random
 from collections.abc import Sequence
 from itertools import count
 
+from loadgen.demo_script.models import ReasoningShape, SummarizationShape
 from loadgen.errors import WorkloadDataError
 from loadgen.records import ChatRequest, Workload
-from loadgen.scenario.models import ReasoningShape, SummarizationShape
 from loadgen.workloads.base import DocumentLike, PromptLike, Runner
 
 

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from loadgen.api.deps import ControllerDep, require_presenter
 from loadgen.controller.ports import PoolName
 from loadgen.controller.state import PoolsState, ScaleBody
-from loadgen.controller.views import build_pools
 from loadgen.errors import ScaleGuardError, ScaleRejected, ScalerError, ScenarioModeError
 
 router = APIRouter(prefix="/api/pools", tags=["pools"])
@@ -16,10 +15,9 @@ router = APIRouter(prefix="/api/pools", tags=["pools"])
 @router.get("", responses={503: {"description": "the cluster did not answer"}})
 async def get_pools(controller: ControllerDep) -> PoolsState:
     try:
-        state = await controller.scaler.state()
+        return await controller.pools()
     except ScalerError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
-    return build_pools(controller, state)
 
 
 @router.put(
@@ -30,9 +28,8 @@ async def get_pools(controller: ControllerDep) -> PoolsState:
 async def put_pool(pool: PoolName, body: ScaleBody, controller: ControllerDep) -> PoolsState:
     """Presenter override of one pool's replicas (KEDA may change it again later)."""
     try:
-        state = await controller.scale_pool(pool, body.replicas)
+        return await controller.scale_pool(pool, body.replicas)
     except (ScenarioModeError, ScaleGuardError, ScaleRejected) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     except ScalerError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
-    return build_pools(controller, state)

@@ -7,8 +7,8 @@ from pydantic import ValidationError
 
 from loadgen.api.deps import NotInAuto, PresenterOnly, RuntimeDep
 from loadgen.api.schemas import ConfigResponse, StateResponse, StopResponse
+from loadgen.demo_script.load import LoadConfigUpdate
 from loadgen.errors import EngineStateError
-from loadgen.scenario.load import LoadConfigUpdate
 
 # In auto mode the demo script owns the load: 409 (after the token check).
 router = APIRouter(

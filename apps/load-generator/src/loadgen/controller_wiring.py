@@ -9,19 +9,19 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry
 
+from loadgen.adapters.controller_metrics import ControllerMetrics
 from loadgen.adapters.engine_load import EngineLoadDriver
 from loadgen.adapters.keda_manifests import pool_rules
 from loadgen.adapters.local_keda import KedaPauseState, LocalKeda
 from loadgen.adapters.local_pools import LocalPoolsScaler
-from loadgen.adapters.prometheus import PrometheusReader
+from loadgen.adapters.prometheus_query import PrometheusReader
+from loadgen.adapters.state_store import FileStateStore
 from loadgen.clock import Clock
 from loadgen.controller.core import ScenarioController
-from loadgen.controller.metrics import ControllerMetrics
-from loadgen.controller.ports import AutoscalerView, ClusterScaler, PoolName
-from loadgen.controller.store import FileStateStore, StateStore
+from loadgen.controller.ports import AutoscalerView, ClusterScaler, PoolName, StateStore
+from loadgen.demo_script.load import LoadConfig
+from loadgen.demo_script.models import DemoScript
 from loadgen.engine import Engine
-from loadgen.scenario.load import LoadConfig
-from loadgen.scenario.models import DemoScript
 from loadgen.settings import Settings
 
 
@@ -89,7 +89,7 @@ async def open_scenario(
         driver=EngineLoadDriver(engine, on_apply),
         clock=clock,
         store=ports.store or FileStateStore(settings.scenario_state_file),
-        metrics=ControllerMetrics(registry),
+        observer=ControllerMetrics(registry),
         autoscaler=ports.autoscaler,
         backend=settings.backend,
         speed=clock.speed,

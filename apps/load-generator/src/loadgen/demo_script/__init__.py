@@ -1,7 +1,7 @@
 """The demo script (SLOs, workload shapes, presets) as validated data."""
 
-from loadgen.scenario.loader import default_script_path, load_demo_script, parse_demo_script
-from loadgen.scenario.models import (
+from loadgen.demo_script.loader import default_script_path, load_demo_script, parse_demo_script
+from loadgen.demo_script.models import (
     ChatShape,
     DemoScript,
     Preset,

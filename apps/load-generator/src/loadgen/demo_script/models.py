@@ -10,9 +10,9 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from loadgen.demo_script.load import LoadConfig
+from loadgen.demo_script.phases import CycleLayout, Phase, budget_problems
 from loadgen.records import WORKLOADS, Workload
-from loadgen.scenario.load import LoadConfig
-from loadgen.scenario.phases import CycleLayout, Phase, budget_problems
 
 # model_validate(..., context={DEFER_CROSS_CHECKS: True}): the loader runs `cross_problems`
 # itself so it can name the YAML line of each problem.

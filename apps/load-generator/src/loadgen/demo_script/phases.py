@@ -13,7 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from loadgen.scenario.load import LoadConfig
+from demo_common.gpu_budget import MIN_POOL_REPLICAS, budget_refusal
+from loadgen.demo_script.load import LoadConfig
 
 PoolName = Literal["prefill", "decode"]
 # What the audience screen shows during a phase: the live charts, or the recorded layout
@@ -50,8 +51,8 @@ class _Strict(BaseModel):
 class PoolLayout(_Strict):
     """Replicas of both pools (one GPU per worker); every pool keeps at least one worker."""
 
-    prefill: int = Field(ge=1, le=64)
-    decode: int = Field(ge=1, le=64)
+    prefill: int = Field(ge=MIN_POOL_REPLICAS, le=64)
+    decode: int = Field(ge=MIN_POOL_REPLICAS, le=64)
 
     def of(self, pool: PoolName) -> int:
         return self.prefill if pool == "prefill" else self.decode
@@ -61,6 +62,9 @@ class PoolLayout(_Strict):
 
     def gpus(self) -> int:
         return self.prefill + self.decode
+
+    def counts(self) -> dict[str, int]:
+        return {"prefill": self.prefill, "decode": self.decode}
 
 
 class CycleLayout(_Strict):
@@ -75,7 +79,7 @@ class ScaleStep(_Strict):
 
     at: float = Field(description="offset from the phase start: 30, '30s', '+30s', '1.5m'")
     pool: PoolName
-    replicas: int = Field(ge=1, le=64, description="a pool never goes below 1")
+    replicas: int = Field(ge=MIN_POOL_REPLICAS, le=64, description="a pool never goes below 1")
     reason: str = Field(default="", max_length=200, description="shown as the next action")
 
     @field_validator("at", mode="before")
@@ -137,27 +141,18 @@ def layout_at_phase_start(initial: PoolLayout, phases: tuple[Phase, ...], index:
 def budget_problems(
     cycle: CycleLayout, phases: tuple[Phase, ...]
 ) -> list[tuple[tuple[str | int, ...], str]]:
-    """(field path, reason) for every point where the script's layout exceeds the GPU budget."""
+    """(field path, reason) for the initial layout and every step the GPU budget rule refuses."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
-    if cycle.initial.gpus() > cycle.budget_gpus:
-        problems.append(
-            (
-                ("layout", "initial"),
-                f"initial layout uses {cycle.initial.gpus()} GPUs, budget is {cycle.budget_gpus}",
-            )
-        )
     layout = cycle.initial
+    refusal = budget_refusal({}, layout.counts(), cycle.budget_gpus)
+    if refusal is not None:
+        problems.append((("layout", "initial"), f"initial layout: {refusal}"))
     for p_index, phase in enumerate(phases):
         steps = sorted(enumerate(phase.scale), key=lambda pair: pair[1].at)
         for s_index, step in steps:
-            layout = layout.with_pool(step.pool, step.replicas)
-            if layout.gpus() > cycle.budget_gpus:
-                problems.append(
-                    (
-                        ("phases", p_index, "scale", s_index),
-                        f"{step.pool} -> {step.replicas} makes {layout.prefill} prefill + "
-                        f"{layout.decode} decode = {layout.gpus()} GPUs, over the budget of "
-                        f"{cycle.budget_gpus}",
-                    )
-                )
+            before, layout = layout, layout.with_pool(step.pool, step.replicas)
+            refusal = budget_refusal(before.counts(), layout.counts(), cycle.budget_gpus)
+            if refusal is not None:
+                path = ("phases", p_index, "scale", s_index)
+                problems.append((path, f"{step.pool} -> {step.replicas}: {refusal}"))
     return problems

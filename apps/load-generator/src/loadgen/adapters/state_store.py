@@ -1,34 +1,15 @@
-"""Where the controller keeps its mode and phase, so a restart (or a crash) can reconcile."""
+"""Adapters of the controller's StateStore port: a JSON file, or memory (remembers nothing)."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from loadgen.controller.state import Mode
+from loadgen.controller.ports import SavedState
 from loadgen.errors import ConfigError
-
-
-class SavedState(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    mode: Mode
-    cycle: int = Field(default=0, ge=0)
-    phase_index: int | None = Field(default=None, ge=0)
-    phase_id: str | None = None
-    wall_time: str = ""
-
-
-class StateStore(Protocol):
-    def load(self) -> SavedState | None:
-        """The saved state; None when there is none. Raises ConfigError when it is unreadable."""
-        ...
-
-    def save(self, state: SavedState) -> None: ...
 
 
 class FileStateStore:

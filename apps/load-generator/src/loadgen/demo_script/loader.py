@@ -9,16 +9,16 @@ import yaml
 from pydantic import ValidationError
 
 from demo_common.validation import one_line
-from loadgen.errors import ScenarioError
-from loadgen.scenario.lines import line_of
-from loadgen.scenario.models import DEFER_CROSS_CHECKS, DemoScript, cross_problems
+from loadgen.demo_script.lines import line_of
+from loadgen.demo_script.models import DEFER_CROSS_CHECKS, DemoScript, cross_problems
+from loadgen.errors import DemoScriptError
 
 DEFAULT_SCRIPT_NAME = "demo-script.yaml"
 
 
 def default_script_path() -> Path:
     """The demo script shipped inside the package."""
-    return Path(str(resources.files("loadgen.scenario") / DEFAULT_SCRIPT_NAME))
+    return Path(str(resources.files("loadgen.demo_script") / DEFAULT_SCRIPT_NAME))
 
 
 def parse_demo_script(text: str, where: str) -> DemoScript:
@@ -26,21 +26,21 @@ def parse_demo_script(text: str, where: str) -> DemoScript:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{where}: invalid YAML: {exc}") from None
+        raise DemoScriptError(f"{where}: invalid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise ScenarioError(f"{where}: expected a mapping at the top level")
+        raise DemoScriptError(f"{where}: expected a mapping at the top level")
     try:
         script = DemoScript.model_validate(data, context={DEFER_CROSS_CHECKS: True})
     except ValidationError as exc:
         message = one_line(exc, default="(top level)", template="field '{field}': {message}")
         at = _at_line(text, tuple(exc.errors()[0]["loc"]))
-        raise ScenarioError(f"{where}{at}: {message}") from None
+        raise DemoScriptError(f"{where}{at}: {message}") from None
     problems = cross_problems(script)
     if problems:
         path, reason = problems[0]
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
         field = ".".join(map(str, path))
-        raise ScenarioError(f"{where}{_at_line(text, path)}: field '{field}': {reason}{more}")
+        raise DemoScriptError(f"{where}{_at_line(text, path)}: field '{field}': {reason}{more}")
     return script
 
 
@@ -55,5 +55,5 @@ def load_demo_script(path: Path | None = None) -> DemoScript:
     try:
         text = source.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError(f"{source}: cannot read demo script: {exc.strerror}") from None
+        raise DemoScriptError(f"{source}: cannot read demo script: {exc.strerror}") from None
     return parse_demo_script(text, str(source))

@@ -1,4 +1,4 @@
-"""The controller's Prometheus series (names in docs/contracts.md; the dashboards read them)."""
+"""The controller's observer as Prometheus series (names in docs/contracts.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from loadgen.controller.ports import POOL_NAMES, AutoscalerDecision, PoolName, P
 
 
 class ControllerMetrics:
-    """Registered on the app's registry, so /metrics serves them with the client's series."""
+    """A ControllerObserver registered on the app's registry, so /metrics serves its series
+    with the client's."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.phase_info = Gauge(
