@@ -50,6 +50,12 @@ def idle_ttft_ms(profile: HardwareProfile, model_dir: Path, prompt_tokens: int) 
     return float(rows[0]["ttft_ms"])
 
 
+def prefill_ms(profile: HardwareProfile, model_dir: Path, prompt_tokens: int) -> float:
+    """The prefill worker's time on one fresh prompt (its chunks, as the engine config cuts it)."""
+    rows = _replay(profile, model_dir, prompt_tokens, 2, 1, prefill_workers=1, concurrency=1)
+    return float(rows[0]["source_held_ms"]) - float(rows[0]["prefill_admit_ms"])
+
+
 def decode_step_ms(profile: HardwareProfile, model_dir: Path, batch: int, context: int) -> float:
     """One decode step of `batch` sequences of `context` tokens: as many prefill workers as
     prompts, so all reach the decode worker together and decode as one batch."""
