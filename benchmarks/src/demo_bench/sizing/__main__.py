@@ -117,7 +117,8 @@ def render(
         f"### {env}: {preset.name} ({preset.load.rps:g} arrivals/s, "
         f"mix {preset.load.mix.model_dump()})",
         "",
-        f"Demand: prefill {need.prefill_gpu_s_per_s:.2f} GPU-s/s; decode "
+        f"Demand (physics model, the cross-check: its prefill runs 15-25 % above the AIS "
+        f"timing the replays use): prefill {need.prefill_gpu_s_per_s:.2f} GPU-s/s; decode "
         f"{need.decode_tokens_per_s:.0f} tokens/s at mean context {need.mean_context:.0f} = "
         f"{need.decode_workers_at_full_batch:.2f} workers at full batch "
         f"({profile.decode_max_batch}).",
