@@ -17,6 +17,7 @@ from demo_testing.doubles import write_tiny_corpus
 from loadgen.demo_script.load import LoadConfig, Mix
 from loadgen.demo_script.loader import load_demo_script
 from loadgen.engine.arrivals import PoissonArrivals
+from localcluster.modeldir import write_model_dir
 from localcluster.perfmodel import PROD_PROFILE, hardware_profile
 
 
@@ -86,7 +87,7 @@ def test_replay_of_a_trace_is_summarised_per_workload(corpus: Corpus, tmp_path: 
     script = load_demo_script()
     rows = build_trace(script, corpus, LOAD, seed=2, duration_s=30, block=32)
     trace = write_trace(rows, tmp_path / "t.jsonl")
-    records = replay_split(trace, profile, profile.write_npz(tmp_path / "p.npz"), 2, 2, block=32)
+    records = replay_split(trace, profile, write_model_dir(tmp_path / "m", "70b"), 2, 2, block=32)
     assert len(records) == len(rows)
     stats = summarize(records, script.slos, 30)
     assert set(stats) == {"chat", "summarization", "reasoning"}

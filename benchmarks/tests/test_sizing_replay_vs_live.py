@@ -29,6 +29,7 @@ from demo_testing.stack import stack_settings
 from loadgen.demo_script.load import LoadConfig, Mix
 from loadgen.demo_script.loader import load_demo_script
 from localcluster import LocalCluster
+from localcluster.modeldir import write_model_dir
 from localcluster.perfmodel import PROD_PROFILE, hardware_profile
 
 pytestmark = pytest.mark.integration
@@ -60,7 +61,7 @@ async def test_replay_matches_a_live_run_of_the_same_trace(tmp_path: Path) -> No
                        block=profile.block_size)  # fmt: skip
     assert len(rows) >= 10
     trace = write_trace(rows, tmp_path / "trace.jsonl")
-    replayed = replay_split(trace, profile, profile.write_npz(tmp_path / "p.npz"), 1, 1,
+    replayed = replay_split(trace, profile, write_model_dir(tmp_path / "m", "70b"), 1, 1,
                             block=profile.block_size)  # fmt: skip
     settings = stack_settings(tmp_path / "stack", env="prod", speed=1.0, initial_prefill=1,
                               initial_decode=1)  # fmt: skip

@@ -50,7 +50,7 @@ def worker_argv(
         "--endpoint", f"dyn://{NAMESPACE}.{COMPONENT[mode]}.generate",
         "--disaggregation-mode", mode, "--speedup-ratio", str(speedup),
         "--no-enable-prefix-caching",
-        *profile.mocker_args(npz, speedup_ratio=speedup, role=role),
+        *profile.mocker_args(npz, speedup_ratio=speedup, role=role, timing="npz"),
         *_planes(),
     ]  # fmt: skip
 

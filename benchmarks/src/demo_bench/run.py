@@ -13,7 +13,7 @@ from typing import Any
 
 import psutil
 
-from demo_bench import client_bench, disagg, fidelity, stack
+from demo_bench import client_bench, disagg, fidelity, stack, timing_cost
 
 Section = Callable[[Path, bool, Callable[[str], None]], dict[str, Any]]
 
@@ -28,6 +28,7 @@ SECTIONS: dict[str, Section] = {
     "disagg": disagg.run,
     "fidelity": _fidelity,
     "stack": stack.run,
+    "timing-cost": timing_cost.run,
     "client": client_bench.run,
 }
 

@@ -22,7 +22,7 @@ import psutil
 from demo_bench.procs import process_tree, tree_cpu_s
 from demo_common.net import free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[5]
+REPO_ROOT = Path(__file__).resolve().parents[3]  # benchmarks/src/demo_bench/stack.py
 TARGETS = {"cold_start_s": 60.0, "cpu_cores_at_load": 1.5, "rss_mb": 2048.0}
 
 
@@ -162,11 +162,15 @@ async def _under_preset(
     return {**loaded, "preset": preset, "workloads": per_workload}
 
 
-def stack_resources(workdir: Path, load_s: float, idle_s: float) -> dict[str, Any]:
+def stack_resources(
+    workdir: Path, load_s: float, idle_s: float, speed: float = 1.0, timing: str = "ais"
+) -> dict[str, Any]:
     """The prod stack with every slot used, idle and under the Full Load preset driven by the
-    real load generator app (a process of its own, measured apart)."""
+    real load generator app (a process of its own, measured apart); its workers timed by
+    `timing` (ais or npz) at `speed`."""
     workdir.mkdir(parents=True, exist_ok=True)
-    env = _ports_env(workdir / "resources", ENV="prod", SPEED="1", DEMO_READINESS_DELAY_S="0")
+    env = _ports_env(workdir / "resources", ENV="prod", SPEED=f"{speed:g}",
+                     DEMO_READINESS_DELAY_S="0", DEMO_TIMING=timing)  # fmt: skip
     frontend = f"http://127.0.0.1:{env['DEMO_FRONTEND_PORT']}"
     model = "meta-llama/Llama-3.1-70B-Instruct"
     token = "bench-presenter-token"
@@ -184,7 +188,7 @@ def stack_resources(workdir: Path, load_s: float, idle_s: float) -> dict[str, An
             warm_s = min(20.0, load_s / 3)
             load = asyncio.run(_under_preset(root, driver, app, token, "full-load", warm_s, load_s))
     return {
-        "layout": "prod, 3 prefill + 5 decode mocker workers, speed 1",
+        "layout": f"prod, 3 prefill + 5 decode mocker workers, speed {speed:g}, {timing} timing",
         "idle": idle,
         "load": load,
         "targets": {"cpu_cores": TARGETS["cpu_cores_at_load"], "rss_mb": TARGETS["rss_mb"]},

@@ -66,7 +66,7 @@ def worker_argv(
         "--endpoint", f"dyn://{namespace}.{COMPONENT[pool]}.generate",
         "--disaggregation-mode", "agg" if role == "aggregated" else pool,
         "--speedup-ratio", str(settings.speed),
-        *profile.mocker_args(npz, settings.speed, role),
+        *profile.mocker_args(npz, settings.speed, role, settings.timing),
         *planes(),
     ]  # fmt: skip
 

@@ -1,7 +1,8 @@
 """Builds the model directory the Dynamo frontend and mocker workers load (tokenizer + config).
 
-No weights: the mocker only needs the tokenizer, the chat template and the architecture. The
-architecture figures are calibration.md's (Llama-3.1-70B and 8B Instruct).
+No weights: the mocker only needs the tokenizer, the chat template, the architecture and, for
+AISimulate timing, the FP8 quantization config. The architecture figures are calibration.md's
+(Llama-3.1-70B and 8B Instruct); a unit test holds them equal to the configs aisimulate ships.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from demo_common.tokenizer import EOS_TOKEN_IDS, LLAMA3_CHAT_TEMPLATE, tokenizer_files_dir
+from localcluster.perfmodel.ais import write_quant_config
 
 ModelSize = Literal["70b", "8b"]
 
@@ -62,7 +64,7 @@ def model_config(size: ModelSize) -> dict[str, Any]:
 
 
 def write_model_dir(folder: Path, size: ModelSize) -> Path:
-    """Write (or refresh) a model directory; idempotent and cheap (a copy of two files)."""
+    """Write (or refresh) a model directory; idempotent and cheap (a copy of three files)."""
     folder.mkdir(parents=True, exist_ok=True)
     source = tokenizer_files_dir()
     shutil.copyfile(source / "tokenizer.json", folder / "tokenizer.json")
@@ -74,4 +76,5 @@ def write_model_dir(folder: Path, size: ModelSize) -> Path:
     (folder / "config.json").write_text(json.dumps(model_config(size), indent=1))
     generation = {"bos_token_id": 128000, "eos_token_id": list(EOS_TOKEN_IDS)}
     (folder / "generation_config.json").write_text(json.dumps(generation, indent=1))
+    write_quant_config(folder)  # both profiles serve FP8 checkpoints
     return folder

@@ -72,6 +72,12 @@ class LocalClusterSettings(BaseModel):
         "together; 0 means no simulated delay at all (benchmarks).",
         json_schema_extra=_env("SPEED"),
     )
+    timing: Literal["ais", "npz"] = Field(
+        default="ais",
+        description="what times the mocker workers: ais (NVIDIA's TRT-LLM measurements, via "
+        "AISimulate) or npz (the project's physics model, kept to compare against)",
+        json_schema_extra=_env("DEMO_TIMING"),
+    )
     host: str = Field(
         default="127.0.0.1", description="address to listen on", json_schema_extra=_env("DEMO_HOST")
     )

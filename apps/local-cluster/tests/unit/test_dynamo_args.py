@@ -61,3 +61,18 @@ async def test_a_supervised_stack_stops_when_its_supervisor_is_gone() -> None:
     stop = asyncio.Event()
     await asyncio.wait_for(stop_when_orphaned(stop, 100, lambda: next(parents), 0), timeout=10)
     assert stop.is_set()
+
+
+@pytest.mark.parametrize("env", ["prod", "dev"])
+def test_workers_are_ais_timed_unless_the_npz_is_asked_for(env: str, tmp_path: Path) -> None:
+    ais = LocalClusterSettings(env=env)  # type: ignore[arg-type]
+    npz = LocalClusterSettings(env=env, timing="npz")  # type: ignore[arg-type]
+    profile = hardware_profile(ais.layout.profile)
+    kwargs = {"pool": "prefill", "namespace": "ns", "model_dir": tmp_path, "npz": tmp_path / "p"}
+    argv = dynamo.worker_argv(ais, profile, **kwargs)  # type: ignore[arg-type]
+    assert "--ais-perf-model" in argv
+    assert flag(argv, "--ais-system") == profile.ais.system
+    assert "--planner-profile-data" not in argv
+    argv = dynamo.worker_argv(npz, profile, **kwargs)  # type: ignore[arg-type]
+    assert flag(argv, "--planner-profile-data") == str(tmp_path / "p")
+    assert "--ais-perf-model" not in argv

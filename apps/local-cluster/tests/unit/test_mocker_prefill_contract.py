@@ -98,8 +98,8 @@ def test_with_the_profile_flags_a_20k_prompt_pays_its_whole_prefill(tmp_path: Pa
     trace = _trace(tmp_path / "t.jsonl", [20000])
     ttft = _ttfts(
         trace,
-        profile.replay_engine_args(npz, "prefill"),
-        profile.replay_engine_args(npz, "decode"),
+        profile.replay_engine_args(tmp_path, "prefill", npz),
+        profile.replay_engine_args(tmp_path, "decode", npz),
     )[0]
     assert ttft >= profile.prefill_ms(20000)
     assert ttft == pytest.approx(profile.idle_ttft_ms(20000), rel=0.01)

@@ -126,8 +126,12 @@ def test_prod_profile_engine_limits_match_calibration() -> None:
     assert 0 <= MEASURED_70B_KV_TOKENS_PER_H200 - profile.kv_capacity_tokens < 32
     assert profile.decode_max_batch == 64
     assert 205 <= profile.worker_start_s <= 211
-    assert profile.limits("prefill") == (1, 32768)
-    assert profile.limits("decode") == (64, 32768)
+    # AIS timing: the cluster's engine configs (tests/crosscheck keeps them equal).
+    assert profile.limits("prefill") == (16, 8192)
+    assert profile.limits("decode") == (64, 8192)
+    # NPZ timing: one whole prompt per prefill pass (the NPZ prices a pass by its size alone).
+    assert profile.limits("prefill", "npz") == (1, 32768)
+    assert profile.limits("decode", "npz") == (64, 32768)
 
 
 def test_dev_profile_is_the_8b_on_h100_derivation() -> None:
@@ -147,34 +151,65 @@ def test_dev_profile_is_the_8b_on_h100_derivation() -> None:
     assert dev.itl_ms(64, 4096) > on_h200
 
 
-def test_mocker_args_depend_on_the_worker_role() -> None:
+def test_mocker_args_depend_on_the_worker_role_and_timing() -> None:
     profile = hardware_profile(PROD_PROFILE)
 
-    def pairs(role: str) -> dict[str, str]:
-        args = profile.mocker_args(Path("/x/prod.npz"), 1.0, role)  # type: ignore[arg-type]
+    def pairs(role: str, timing: str = "ais") -> dict[str, str]:
+        args = profile.mocker_args(Path("/x/prod.npz"), 1.0, role, timing)  # type: ignore[arg-type]
+        if timing == "ais":
+            assert args[0] == "--ais-perf-model"  # the one flag without a value
+            args = args[1:]
         return dict(zip(args[::2], args[1::2], strict=True))
 
-    prefill = pairs("prefill")
-    assert prefill == {
-        "--planner-profile-data": "/x/prod.npz",
+    common = {
         "--block-size": "32",
         "--num-gpu-blocks-override": str(profile.num_gpu_blocks),
-        "--max-num-seqs": "1",
-        "--max-num-batched-tokens": "32768",
         "--kv-transfer-bandwidth": "450",
         "--kv-bytes-per-token": "163840",
     }
+    assert pairs("prefill") == {
+        "--ais-system": "h200_sxm",
+        "--ais-backend": "trtllm",
+        "--engine-type": "trtllm",
+        "--max-num-seqs": "16",
+        "--max-num-batched-tokens": "8192",
+        **common,
+    }
+    assert pairs("prefill", "npz") == {
+        "--planner-profile-data": "/x/prod.npz",
+        "--max-num-seqs": "1",
+        "--max-num-batched-tokens": "32768",
+        **common,
+    }
     assert pairs("decode")["--max-num-seqs"] == "64"
     assert pairs("aggregated")["--max-num-batched-tokens"] == "8192"
+    assert "--bootstrap-ports" not in pairs("prefill")  # with trtllm, requests would 503
+    assert pairs("decode", "npz")["--max-num-batched-tokens"] == "32768"
 
 
 def test_replay_engine_args_mirror_the_mocker_flags() -> None:
     profile = hardware_profile(PROD_PROFILE)
-    engine = profile.replay_engine_args(Path("/x/p.npz"), "prefill")["engine"]
+    engine = profile.replay_engine_args(Path("/m"), "prefill")["engine"]
     assert isinstance(engine, dict)
-    assert engine["max_num_seqs"] == 1
+    assert engine["max_num_seqs"] == 16
     assert engine["worker_type"] == "prefill"
     assert engine["kv_transfer_bytes_per_token"] == 163_840
+    assert engine["backend"] == "trtllm"
+    # What the mocker's CLI builds from --ais-perf-model (an ais_perf_config dict is refused).
+    assert engine["timing_model"] == {
+        "type": "external",
+        "provider": "ais",
+        "config": {
+            "model": "/m",
+            "backend": "trtllm",
+            "system": "h200_sxm",
+            "worker_type": "prefill",
+        },
+    }
+    npz = profile.replay_engine_args(Path("/m"), "prefill", Path("/x/p.npz"))["engine"]
+    assert isinstance(npz, dict)
+    assert npz["timing_model"]["provider"] == "dynamo_profile"
+    assert npz["max_num_seqs"] == 1
 
 
 def test_kv_link_is_sped_up_with_the_worker() -> None:

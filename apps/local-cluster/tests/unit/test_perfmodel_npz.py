@@ -75,7 +75,7 @@ def test_installed_mocker_accepts_flags_and_file(profile_name: str, tmp_path: Pa
 
     profile = hardware_profile(profile_name)
     npz = profile.write_npz(tmp_path / "p.npz")
-    argv = ["--model-path", str(tmp_path), *profile.mocker_args(npz, 1.0, "prefill")]
+    argv = ["--model-path", str(tmp_path), *profile.mocker_args(npz, 1.0, "prefill", "npz")]
     argv += ["--disaggregation-mode", "prefill"]
     engine = build_mocker_engine_args(parse_args(argv))["engine"]
     assert engine["timing_model"] == {

@@ -28,6 +28,7 @@ from demo_common.corpus import load_corpus
 from loadgen.demo_script.loader import load_demo_script
 from loadgen.demo_script.models import DemoScript, Preset
 from loadgen.records import WORKLOADS
+from localcluster.modeldir import write_model_dir
 from localcluster.perfmodel import hardware_profile
 from localcluster.settings import LAYOUTS, EnvName
 
@@ -66,7 +67,7 @@ def size_preset(
 ) -> tuple[list[str], dict[str, Any]]:  # fmt: skip
     layout = LAYOUTS[env]
     profile = hardware_profile(layout.profile)
-    npz = profile.write_npz(work / f"{profile.name}.npz")
+    model_dir = write_model_dir(work / f"model-{layout.model_size}", layout.model_size)
     corpus = load_corpus(corpus_dir)
     rows = build_trace(script, corpus, preset.load, seed=seed, duration_s=duration_s,
                        block=profile.block_size)  # fmt: skip
@@ -77,7 +78,7 @@ def size_preset(
     results = list(
         pool.map(
             run_split, [preset.id] * len(candidates), [rows] * len(candidates),
-            [trace] * len(candidates), [profile] * len(candidates), [npz] * len(candidates),
+            [trace] * len(candidates), [profile] * len(candidates), [model_dir] * len(candidates),
             candidates, [slos] * len(candidates), [duration_s] * len(candidates),
         )
     )  # fmt: skip
@@ -116,7 +117,8 @@ def render(
         f"### {env}: {preset.name} ({preset.load.rps:g} arrivals/s, "
         f"mix {preset.load.mix.model_dump()})",
         "",
-        f"Demand: prefill {need.prefill_gpu_s_per_s:.2f} GPU-s/s; decode "
+        f"Demand (physics model, the cross-check: its prefill runs 15-25 % above the AIS "
+        f"timing the replays use): prefill {need.prefill_gpu_s_per_s:.2f} GPU-s/s; decode "
         f"{need.decode_tokens_per_s:.0f} tokens/s at mean context {need.mean_context:.0f} = "
         f"{need.decode_workers_at_full_batch:.2f} workers at full batch "
         f"({profile.decode_max_batch}).",

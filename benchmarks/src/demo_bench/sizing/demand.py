@@ -1,5 +1,8 @@
 """What a preset's trace asks of each pool, from the profile alone (no replay): the first check.
 
+Priced by the physics model (it can price one request in microseconds; AIS needs a replay), so
+prefill demand reads 15-25 % above the AIS timing the replays run on (docs/calibration.md).
+
 - prefill: GPU-seconds of prefill per second of traffic (each request's uncached tokens, i.e.
   its prompt minus the blocks its conversation already sent, priced by the physics model with
   the attention over the cached part). More than the pool's worker count = the queue grows.

@@ -1,8 +1,9 @@
 """Replays a sizing trace through dynamo.replay at one pool split and summarises it per workload.
 
 The replay runs ai-dynamo 1.6.1's mocker engine (the live workers' Rust core) on a virtual
-clock with the same profile NPZ and per-role engine limits as the live stack, disaggregated, KV
-router. Per request it reports TTFT and the request's mean ITL; the SLOs are p95 over requests.
+clock with the same AIS timing (NVIDIA's TRT-LLM measurements, read from the model dir) and
+per-role engine limits as the live stack, disaggregated, KV router. Per request it reports TTFT
+and the request's mean ITL; the SLOs are p95 over requests.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def summarize(
 
 
 def replay_split(
-    trace: Path, profile: HardwareProfile, npz: Path, prefill: int, decode: int,
+    trace: Path, profile: HardwareProfile, model_dir: Path, prefill: int, decode: int,
     *, block: int,
 ) -> list[Mapping[str, Any]]:  # fmt: skip
     """Per-request records of one replay (Dynamo logs at error level only)."""
@@ -106,8 +107,8 @@ def replay_split(
 
     report = run_trace_replay(
         str(trace),
-        prefill_engine_args=profile.replay_engine_args(npz, "prefill"),
-        decode_engine_args=profile.replay_engine_args(npz, "decode"),
+        prefill_engine_args=profile.replay_engine_args(model_dir, "prefill"),
+        decode_engine_args=profile.replay_engine_args(model_dir, "decode"),
         num_prefill_workers=prefill,
         num_decode_workers=decode,
         router_mode="kv_router",
@@ -118,10 +119,10 @@ def replay_split(
 
 
 def run_split(
-    preset: str, rows: Sequence[TraceRow], trace: Path, profile: HardwareProfile, npz: Path,
-    split: tuple[int, int], slos: Mapping[Workload, Slo], duration_s: float,
+    preset: str, rows: Sequence[TraceRow], trace: Path, profile: HardwareProfile,
+    model_dir: Path, split: tuple[int, int], slos: Mapping[Workload, Slo], duration_s: float,
 ) -> SplitResult:  # fmt: skip
-    records = replay_split(trace, profile, npz, *split, block=profile.block_size)
+    records = replay_split(trace, profile, model_dir, *split, block=profile.block_size)
     done = [r for r in records if r.get("terminal_status", "completed") == "completed"]
     return SplitResult(
         preset=preset,

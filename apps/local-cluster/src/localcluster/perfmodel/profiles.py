@@ -1,4 +1,9 @@
-"""Named hardware profiles for the local mocker workers: timing tables plus engine limits.
+"""Named hardware profiles for the local mocker workers: timing source plus engine limits.
+
+Timing: AISimulate (ais.py), NVIDIA's TRT-LLM kernel measurements on the profile's GPU,
+is what the workers and the sizing replay run on. The physics model below stays as the
+cross-check (the fidelity table) and as the NPZ timing a stack can still be run on (`npz`),
+to compare against.
 
 `h200-70b-fp8` (prod): the physics model on the measured H200 throughputs, its unfused costs
 from the 70B tables and its fusion fitted to the engine figures (fit.py). `h100-8b` (dev): the
@@ -6,8 +11,10 @@ same physics and fusion with the 8B shapes (whose band was measured on the H200 
 H100's datasheet bandwidth: derived, nothing timed on an H100. `measured` / `derived` say which
 number is which.
 
-How the profile keeps a prompt's whole attention cost: the mocker looks a prefill pass
-up by its token count alone (grid.py), so a prefill worker runs one prompt per pass
+Engine limits: under AIS, the cluster's own (k8s/dynamo engine configs: batch, max_num_tokens
+chunking; tests/crosscheck keeps them equal), since AIS prices a chunk with its prefix attention.
+Under the NPZ, how the profile keeps a prompt's whole attention cost: the mocker looks
+a prefill pass up by its token count alone (grid.py), so a prefill worker runs one prompt per pass
 (--max-num-seqs 1) and never chunks it (--max-num-batched-tokens = the engine's max_seq_len).
 Prefill from ~512 tokens is compute-bound (calibration.md: 4 x 2048 batched took 3.9x one 2048
 pass), so serial passes cost what a batched pass would; the table then prices each pass as the
@@ -24,6 +31,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from localcluster.perfmodel import grid
+from localcluster.perfmodel.ais import AisTiming
 from localcluster.perfmodel.errors import PerfModelError, UnknownProfileError
 from localcluster.perfmodel.fit import (
     NVLINK_GBPS,
@@ -51,13 +59,15 @@ DEV_PROFILE = "h100-8b"
 PROFILE_NAMES = (PROD_PROFILE, DEV_PROFILE)
 BLOCK_SIZE = 32  # docs/contracts.md: KV block size 32 everywhere
 MAX_SEQ_LEN = 32_768  # k8s/dynamo/base/engine-configs.yaml: TRT-LLM max_seq_len, both pools
-AGGREGATED_CHUNK_TOKENS = 8192  # engine-configs.yaml max_num_tokens (aggregated baseline only)
+MAX_NUM_TOKENS = 8192  # engine-configs.yaml max_num_tokens: every pool, aggregated too
+PREFILL_MAX_BATCH = 16  # engine-configs.yaml prefill max_batch_size
 GPU_MEMORY_UTILIZATION = 0.90  # the setting calibration.md's KV capacity was measured with
 # Assumed, not measured: the part of a worker's start that does not scale with weight bytes
 # (container start, CUDA init, engine warm-up). The rest is weights / load rate.
 WORKER_FIXED_START_S = 60.0
 
 Role = Literal["prefill", "decode", "aggregated"]
+Timing = Literal["ais", "npz"]  # AISimulate (the default) or the physics model's NPZ
 
 
 class HardwareProfile(BaseModel):
@@ -77,6 +87,7 @@ class HardwareProfile(BaseModel):
     block_size: int = Field(gt=0)
     num_gpu_blocks: int = Field(gt=0)
     decode_max_batch: int = Field(gt=0, description="TRT-LLM max_batch_size of the decode pool")
+    ais: AisTiming = Field(description="the AISimulate data that times this worker")
     max_seq_len: int = Field(gt=0)
     kv_transfer_bandwidth_gbps: float = Field(gt=0, description="decimal GB/s, mocker's unit")
     worker_start_s: float = Field(gt=0, description="worker start to ready at speed 1")
@@ -110,29 +121,39 @@ class HardwareProfile(BaseModel):
         """One decode step of `batch` sequences of `mean_context` tokens on average."""
         return float(self.engine.decode_ms(batch, batch * mean_context))
 
-    def limits(self, role: Role) -> tuple[int, int]:
+    def limits(self, role: Role, timing: Timing = "ais") -> tuple[int, int]:
         """(max sequences per pass, max tokens per pass) of a worker in `role`."""
         if role == "prefill":
-            return 1, self.max_seq_len  # one whole prompt per pass (module docstring)
-        if role == "decode":
+            if timing == "npz":
+                return 1, self.max_seq_len  # one whole prompt per pass (module docstring)
+            return PREFILL_MAX_BATCH, MAX_NUM_TOKENS
+        if role == "decode" and timing == "npz":
             return self.decode_max_batch, self.max_seq_len
-        return self.decode_max_batch, AGGREGATED_CHUNK_TOKENS
+        return self.decode_max_batch, MAX_NUM_TOKENS
 
     def mocker_args(
-        self, npz_path: Path, speedup_ratio: float = 1.0, role: Role = "decode"
+        self,
+        npz_path: Path,
+        speedup_ratio: float = 1.0,
+        role: Role = "decode",
+        timing: Timing = "ais",
     ) -> list[str]:
         """The profile's `python -m dynamo.mocker` flags (not discovery, ports, mode or speed).
 
         Pass the `--speedup-ratio` the worker runs at: ai-dynamo 1.6.1 divides prefill and
         decode times by it but not the KV transfer delay, so the link is sped up here instead.
+        AIS timing reads the model from the worker's `--model-path` (modeldir.py writes it).
         """
         if speedup_ratio < 0:
             raise PerfModelError(f"speedup_ratio must be >= 0, got {speedup_ratio}")
         # Speedup 0 means no simulated delay at all; bandwidth 0 turns the transfer delay off.
         bandwidth_gbps = self.kv_transfer_bandwidth_gbps * speedup_ratio
-        seqs, tokens = self.limits(role)
+        seqs, tokens = self.limits(role, timing)
+        source = (
+            self.ais.mocker_args() if timing == "ais" else ["--planner-profile-data", str(npz_path)]
+        )
         return [
-            "--planner-profile-data", str(npz_path),
+            *source,
             "--block-size", str(self.block_size),
             "--num-gpu-blocks-override", str(self.num_gpu_blocks),
             "--max-num-seqs", str(seqs),
@@ -141,23 +162,33 @@ class HardwareProfile(BaseModel):
             "--kv-bytes-per-token", str(self.kv_bytes_per_token),
         ]  # fmt: skip
 
-    def replay_engine_args(self, npz_path: Path, role: Role) -> dict[str, object]:
-        """The same worker as `mocker_args`, as dynamo.replay's engine-args mapping."""
-        seqs, tokens = self.limits(role)
+    def replay_engine_args(
+        self, model_dir: Path, role: Role, npz_path: Path | None = None
+    ) -> dict[str, object]:
+        """The same worker as `mocker_args`, as dynamo.replay's engine-args mapping: AIS timing
+        read from `model_dir`, or the NPZ at `npz_path` when one is given."""
+        timing: Timing = "ais" if npz_path is None else "npz"
+        seqs, tokens = self.limits(role, timing)
+        source = (
+            self.ais.timing_model(model_dir, role)
+            if npz_path is None
+            else {
+                "type": "external",
+                "provider": "dynamo_profile",
+                "config": {"path": str(npz_path)},
+            }
+        )
         return {
             "engine": {
                 "block_size": self.block_size,
                 "num_gpu_blocks": self.num_gpu_blocks,
                 "max_num_seqs": seqs,
                 "max_num_batched_tokens": tokens,
-                "worker_type": "aggregated" if role == "aggregated" else role,
+                "worker_type": role,
                 "kv_transfer_bandwidth": self.kv_transfer_bandwidth_gbps,
                 "kv_transfer_bytes_per_token": self.kv_bytes_per_token,
-                "timing_model": {
-                    "type": "external",
-                    "provider": "dynamo_profile",
-                    "config": {"path": str(npz_path)},
-                },
+                "timing_model": source,
+                **({"backend": self.ais.backend} if timing == "ais" else {}),
             }
         }
 
@@ -213,6 +244,7 @@ def _h200_70b() -> HardwareProfile:
         block_size=BLOCK_SIZE,
         num_gpu_blocks=MEASURED_70B_KV_TOKENS_PER_H200 // BLOCK_SIZE,
         decode_max_batch=64,  # calibration.md / engine-configs.yaml: TRT-LLM max batch 64
+        ais=AisTiming(system="h200_sxm"),
         max_seq_len=MAX_SEQ_LEN,
         kv_transfer_bandwidth_gbps=NVLINK_GBPS,
         worker_start_s=sum(MEASURED_70B_WORKER_START_S) / 2,
@@ -243,6 +275,7 @@ def _h100_8b() -> HardwareProfile:
         block_size=BLOCK_SIZE,
         num_gpu_blocks=_kv_blocks(H100_SXM, LLAMA_31_8B_FP8),
         decode_max_batch=128,  # k8s/dynamo/overlays/dev/engine-configs.yaml
+        ais=AisTiming(system="h100_sxm"),  # aisimulate has TRT-LLM kernels timed on the H100 too
         max_seq_len=MAX_SEQ_LEN,
         kv_transfer_bandwidth_gbps=NVLINK_GBPS,
         worker_start_s=_start_s(LLAMA_31_8B_FP8),
