@@ -68,7 +68,6 @@ def test_the_report_carries_the_whole_cycles_attainment_and_the_profile(tmp_path
     aggregated = report["layouts"]["aggregated"]
     assert (aggregated["frozen_streams"], aggregated["frozen_s"]) == (18, 21.6)
     assert [p["frozen_streams"] for p in aggregated["phases"]] == [9, 9]
-    assert aggregated["slo_attainment"]["chat"]["attainment"] == 0.5  # 2 slow + 3 frozen of 10
     assert report["layouts"]["static"]["frozen_streams"] == 0
     max_gap = aggregated["phases"][0]["latency"]["chat"]["max_gap_ms"]
     assert max_gap["p99"] == pytest.approx(1200.0)

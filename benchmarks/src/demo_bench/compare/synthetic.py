@@ -23,10 +23,10 @@ SLOS: dict[str, SloBounds] = {
 }
 PHASES = (("baseline", "Baseline", 0.0), ("decode-stress", "Decode Stress", 50.0))
 END_S = 100.0
-# layout -> (GPUs held, requests per workload and phase that miss the TTFT SLO, streams per
-# workload and phase that freeze for 1.2 s, client saturated)
+# layout -> (GPUs held, requests per workload and phase that miss the TTFT SLO, how many of
+# those also freeze for 1.2 s, client saturated)
 SHAPES: dict[LayoutName, tuple[int, int, int, bool]] = {
-    "aggregated": (8, 2, 3, False),
+    "aggregated": (8, 6, 3, False),
     "static": (5, 3, 0, False),
     "controller": (6, 1, 0, False),
     "keda": (6, 2, 0, True),  # one run the saturation guard marks invalid
@@ -40,7 +40,7 @@ def synthetic_run(gpus: int, misses: int, freezes: int, saturated: bool) -> RawR
         for workload, (ttft_slo, *_) in SLOS.items():
             for i in range(PER_PHASE):
                 ttft_s = ttft_slo * (2.0 if i < misses else 0.5)
-                frozen = PER_PHASE - i <= freezes  # the last ones, apart from the TTFT misses
+                frozen = i < freezes
                 samples.append(
                     Sample(
                         workload, 1, True, start_s + 1 + i, ttft_s, (0.02,) * 20,

@@ -595,6 +595,11 @@ export interface components {
         /** LayoutResult */
         LayoutResult: {
             /**
+             * Frozen Streams
+             * @description streams that paused longer than 250 ms at least once over the cycle; null in records from before stalls were measured
+             */
+            frozen_streams?: number | null;
+            /**
              * Goodput Per Gpu
              * @description requests meeting every SLO of their workload per GPU-second
              */
