@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Literal
 
 Workload = Literal["chat", "summarization", "reasoning"]
@@ -119,17 +120,17 @@ class RequestRecord:
         return self.frozen_ns > 0
 
     def measure_stalls(self) -> None:
-        """Longest inter-event gap and time spent frozen, in one pass over the gaps the stream
-        kept (at request end: nothing is added per token)."""
-        longest = 0
-        frozen = 0
-        for gap_ns, _ in self.gaps:
-            if gap_ns > longest:
-                longest = gap_ns
-            if gap_ns > FREEZE_GAP_NS:
-                frozen += gap_ns
-        self.max_gap_ns = longest if self.gaps else None
-        self.frozen_ns = frozen
+        """Longest inter-event gap and time spent frozen, from the gaps the stream kept, once at
+        request end (nothing per token; the second pass runs only when a gap is a freeze)."""
+        if not self.gaps:
+            self.max_gap_ns, self.frozen_ns = None, 0
+            return
+        gaps_ns = list(map(itemgetter(0), self.gaps))
+        longest = max(gaps_ns)
+        self.max_gap_ns = longest
+        self.frozen_ns = (
+            sum([g for g in gaps_ns if g > FREEZE_GAP_NS]) if longest > FREEZE_GAP_NS else 0
+        )
 
     @property
     def itl_mean_ns(self) -> float | None:
