@@ -64,6 +64,14 @@ def test_the_report_carries_the_whole_cycles_attainment_and_the_profile(tmp_path
     assert report["layouts"]["controller"]["slo_attainment"]["chat"]["attainment"] == 0.9
     assert report["layouts"]["keda"]["valid"] is False  # the guard's verdict is carried
     assert "profile h200-70b-fp8" in (tmp_path / "comparison.md").read_text()
+    # Stalls: 3 of 10 aggregated streams per workload and phase froze for 1.2 s (synthetic).
+    aggregated = report["layouts"]["aggregated"]
+    assert (aggregated["frozen_streams"], aggregated["frozen_s"]) == (18, 21.6)
+    assert [p["frozen_streams"] for p in aggregated["phases"]] == [9, 9]
+    assert report["layouts"]["static"]["frozen_streams"] == 0
+    max_gap = aggregated["phases"][0]["latency"]["chat"]["max_gap_ms"]
+    assert max_gap["p99"] == pytest.approx(1200.0)
+    assert "| 18 of 60 (21.6 s) |" in (tmp_path / "comparison.md").read_text()
 
 
 @pytest.mark.integration

@@ -58,7 +58,20 @@ def test_slo_attainment_counts_failures_and_itl() -> None:
         Sample("chat", 1, False, 4.0, None),
     ]
     got = slo_attainment(samples, {"chat": (0.6, 0.06)}, 0.0, 10.0)
-    assert got == {"chat": {"requests": 4, "errors": 1, "attainment": 0.25}}
+    expected = {"requests": 4, "errors": 1, "attainment": 0.25, "frozen_streams": 0, "frozen_s": 0}
+    assert got == {"chat": expected}
+
+
+def test_a_freeze_over_the_stall_bound_misses_the_slo_and_is_counted() -> None:
+    # Mean ITL 30 ms, well within 60 ms: only the 0.8 s pause tells the two apart.
+    smooth = Sample("chat", 1, True, 1.0, 0.2, (0.03,) * 40, max_gap_s=0.04)
+    frozen = Sample("chat", 1, True, 2.0, 0.2, (0.03,) * 40, max_gap_s=0.8, frozen_s=0.8)
+    within = Sample("chat", 1, True, 3.0, 0.2, (0.03,) * 40, max_gap_s=0.3, frozen_s=0.3)
+    got = slo_attainment([smooth, frozen, within], {"chat": (0.6, 0.06, 0.5)}, 0.0, 10.0)
+    assert got["chat"]["attainment"] == round(2 / 3, 4)
+    assert (got["chat"]["frozen_streams"], got["chat"]["frozen_s"]) == (2, 1.1)
+    # A record made before the stall bound existed judges TTFT and ITL only.
+    assert slo_attainment([frozen], {"chat": (0.6, 0.06)}, 0.0, 10.0)["chat"]["attainment"] == 1
 
 
 def test_kv_effect_ratio_and_turn2_hit_rate() -> None:

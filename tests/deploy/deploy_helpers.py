@@ -50,6 +50,11 @@ LOADGEN_METRICS = {
     "loadgen_client_saturated",
     "loadgen_slo_ttft_seconds",
     "loadgen_slo_itl_seconds",
+    "loadgen_slo_max_gap_seconds",
+    "loadgen_max_gap_seconds",
+    "loadgen_frozen_streams_total",
+    "loadgen_frozen_seconds_total",
+    "loadgen_requests_within_slo_total",
 }
 # Custom resources by (apiVersion, kind): the kit writes DGD v1beta1; v1alpha1 shapes are kept
 # to build fixtures of what an unversioned `kubectl get` might return.

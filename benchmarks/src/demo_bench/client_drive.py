@@ -196,7 +196,7 @@ class _Sampler:
 
 
 async def drive(spec: DriveSpec) -> dict[str, Any]:
-    slos = {w: Slo(ttft_p95_s=0.6, itl_p95_s=0.06) for w in WORKLOADS}
+    slos = {w: Slo(ttft_p95_s=0.6, itl_p95_s=0.06, max_gap_p95_s=0.5) for w in WORKLOADS}
     workload = FixedShapeWorkload(spec, load_prompts(spec))
     windows: list[tuple[Window, float]] = []
     counter = EventCounter()

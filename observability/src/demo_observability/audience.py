@@ -161,7 +161,7 @@ def build() -> dict[str, Any]:
                 Q('sum by (pool) (loadgen_pool_replicas{state="desired"})', "{{pool}} desired"),
                 Q('sum by (pool) (loadgen_pool_replicas{state="ready"})', "{{pool}} ready"),
             ],
-            Grid(0, bottom, 8, 7),
+            Grid(0, bottom, 6, 7),
             unit="none",
             dashed_regex=".* desired$",
         ),
@@ -169,7 +169,7 @@ def build() -> dict[str, Any]:
             "GPU utilization",
             "DCGM GPU utilization per GPU of the node.",
             [Q("avg by (gpu) (DCGM_FI_DEV_GPU_UTIL)", "GPU {{gpu}}")],
-            Grid(8, bottom, 8, 7),
+            Grid(6, bottom, 6, 7),
             unit="percent",
             max_value=100,
         ),
@@ -177,7 +177,17 @@ def build() -> dict[str, Any]:
             "Output tokens/s",
             f"Tokens streamed by the Dynamo frontend per second. {SPEED_NOTE}",
             [Q(r.OUTPUT_TOKENS_RATE, "tokens/s")],
-            Grid(16, bottom, 8, 7),
+            Grid(12, bottom, 6, 7),
+            unit="short",
+        ),
+        timeseries(
+            "Streams that froze (per minute)",
+            "Answers whose text stopped for longer than 250 ms at least once (a reader sees "
+            "the stream stop), per workload over the last minute, measured by the load "
+            "generator. A per-token ITL p95 hides these: a long prompt prefilled on the same "
+            "GPU stops every stream that GPU decodes.",
+            [Q(r.FROZEN_STREAMS, "{{workload}}")],
+            Grid(18, bottom, 6, 7),
             unit="short",
         ),
     ]

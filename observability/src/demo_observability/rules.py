@@ -37,6 +37,7 @@ PREFILL_SIGNAL = "keda:prefill_ttft_slo_ratio:max_1m"
 DECODE_SIGNAL = "keda:decode_itl_slo_ratio:max_1m"
 KV_HIT_RATIO = "router:kv_prefill_hit_ratio:rate_1m"
 OUTPUT_TOKENS_RATE = "model:dynamo_frontend_output_tokens:rate_1m"
+FROZEN_STREAMS = "workload:loadgen_frozen_streams:increase_1m"
 
 KEDA_RULES = {"prefill": PREFILL_SIGNAL, "decode": DECODE_SIGNAL}
 
@@ -98,6 +99,11 @@ def recording_rules(keda_dir: Path = KEDA_BASE_DIR) -> list[RecordingRule]:
             "sum(rate(dynamo_component_router_input_sequence_tokens_sum"
             f'{{phase="prefill"}}[{WINDOW}]))',
             "KV cache hit rate on the prefill pool (router's view of reused prompt tokens)",
+        ),
+        RecordingRule(
+            FROZEN_STREAMS,
+            f"sum by (workload) (increase(loadgen_frozen_streams_total[{WINDOW}]))",
+            "streams that paused longer than 250 ms at least once, per minute",
         ),
         RecordingRule(
             OUTPUT_TOKENS_RATE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Literal
 
 Workload = Literal["chat", "summarization", "reasoning"]
@@ -25,6 +26,11 @@ REASON_IN_FLIGHT_CAP = "in_flight_cap"
 REASON_QUEUE_FULL = "queue_full"
 
 Message = Mapping[str, str]
+
+# A visible freeze: a gap between two content events longer than this (demo time). A reader
+# fixates a word for ~200-250 ms; a stream that stops for longer than one fixation is seen to
+# stop (at the decode speeds shown, 20-40 ms per token, it is 6-12 tokens that do not come).
+FREEZE_GAP_NS = 250_000_000
 
 
 def turn_label(turn: int) -> str:
@@ -66,6 +72,12 @@ class RequestRecord:
     # Inter-event gaps after the first content event: (gap_ns, tokens carried by the event).
     gaps: list[tuple[int, int]] = field(default_factory=list)
     content_events: int = 0
+    # Stalls, set once at request end by measure_stalls() (None/0 without two content events).
+    max_gap_ns: int | None = None
+    frozen_ns: int = 0  # total time in gaps longer than FREEZE_GAP_NS
+    # Whether the request met every SLO of its workload (TTFT, mean ITL, longest gap); set by
+    # the engine for ok requests, False for errors, None when not judged (dropped, stopped).
+    within_slo: bool | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
     cached_tokens: int | None = None
@@ -103,6 +115,29 @@ class RequestRecord:
             return None
         return self.last_token_ns - self.send_ns
 
+    @property
+    def frozen(self) -> bool:
+        return self.frozen_ns > 0
+
+    def measure_stalls(self) -> None:
+        """Longest inter-event gap and time spent frozen, from the gaps the stream kept, once at
+        request end (nothing per token; the second pass runs only when a gap is a freeze)."""
+        if not self.gaps:
+            self.max_gap_ns, self.frozen_ns = None, 0
+            return
+        gaps_ns = list(map(itemgetter(0), self.gaps))
+        longest = max(gaps_ns)
+        self.max_gap_ns = longest
+        self.frozen_ns = (
+            sum([g for g in gaps_ns if g > FREEZE_GAP_NS]) if longest > FREEZE_GAP_NS else 0
+        )
+
+    @property
+    def itl_mean_ns(self) -> float | None:
+        """Mean inter-token latency of the request after its first token (TPOT)."""
+        tokens = sum(t if t > 1 else 1 for _, t in self.gaps)
+        return sum(gap for gap, _ in self.gaps) / tokens if tokens else None
+
     def itl_per_token_ns(self) -> Iterator[tuple[float, int]]:
         """(inter-token latency in ns, number of tokens it applies to) for each later event."""
         for gap_ns, tokens in self.gaps:
@@ -117,8 +152,6 @@ class RequestRecord:
 
         # Per event, not per token: a 2000-token answer is not expanded (nor sorted) in the loop.
         # (`t if t > 1 else 1` is max(t, 1) without a builtin call per event.)
-        itl_tokens = sum(t if t > 1 else 1 for _, t in self.gaps)
-        itl_mean = sum(gap for gap, _ in self.gaps) / itl_tokens if itl_tokens else None
         itl_max = max((g / t if t > 1 else g for g, t in self.gaps), default=None)
         return {
             "request_id": self.request_id,
@@ -135,8 +168,11 @@ class RequestRecord:
             "ttft_ms": ms(self.ttft_ns),
             "ttst_ms": ms(self.ttst_ns),
             "e2e_ms": ms(self.e2e_ns),
-            "itl_mean_ms": ms(itl_mean),
+            "itl_mean_ms": ms(self.itl_mean_ns),
             "itl_max_ms": ms(itl_max),
+            "max_gap_ms": ms(self.max_gap_ns),
+            "frozen_ms": ms(self.frozen_ns),
+            "within_slo": self.within_slo,
             "content_events": self.content_events,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,

@@ -60,6 +60,10 @@ def test_audience_draws_charts_with_data(
     for slo in app.api("GET", "/api/status")["slos"].values():
         expect(strip).to_contain_text(f"({shown_ms(slo['ttft_p95_s'] * 1000)})")
         expect(strip).to_contain_text(f"({shown_ms(slo['itl_p95_s'] * 1000)})")
+    # Streams that froze: "n of m" per workload, as the live window counts them.
+    frozen = page.get_by_test_id("frozen-streams")
+    expect(frozen).to_contain_text("Streams that froze")
+    expect(frozen.get_by_test_id("frozen-chat")).to_contain_text(re.compile(r"\d+ of [1-9]\d*"))
     page.wait_for_timeout(3000)
     path = screenshot(page, "audience")
     assert path.stat().st_size > 50_000

@@ -100,14 +100,24 @@ def test_the_presenter_puts_the_recorded_comparison_on_the_audience_screen(
         chat = numbers["slo_attainment"]["chat"]["attainment"]
         expect(card.get_by_test_id("why-attainment")).to_contain_text(f"A {chat * 100:.0f} %")
         ratio = recorded["ratio_vs_aggregated"].get(name)
-        expected = "baseline" if name == "aggregated" else f"×{ratio:.2f} vs aggregated"
+        invalid = "" if numbers["valid"] else " (invalid run)"
+        expected = "baseline" if name == "aggregated" else f"×{ratio:.2f} vs aggregated{invalid}"
         expect(card.get_by_test_id("why-ratio")).to_have_text(expected)
+        expect(card.get_by_test_id("why-frozen")).to_have_text(f"{numbers['frozen_streams']} froze")
         expect(card.get_by_test_id("why-valid")).to_contain_text(
             "valid run" if numbers["valid"] else "INVALID"
         )
+    # One sentence from the record's valid runs: the freezes and the best ratio (invalid keda's
+    # numbers are never the claim), then the record's date, speed, timing source and validity.
     ratios = recorded["ratio_vs_aggregated"]
     best = max(r for name, r in ratios.items() if recorded["layouts"][name]["valid"])
-    expect(why.get_by_test_id("why-headline")).to_contain_text(f"×{best:.2f}")
+    headline = why.get_by_test_id("why-headline")
+    expect(headline).to_contain_text(f"×{best:.2f}")
+    frozen = recorded["layouts"]["aggregated"]["frozen_streams"]
+    expect(headline).to_contain_text(f"{frozen} of {recorded['layouts']['aggregated']['requests']}")
+    expect(why.get_by_test_id("why-source")).to_contain_text(
+        f"real time, timed by profile {recorded['profile']}, invalid runs left out"
+    )
     # Where and when, the speed, the profile, and the saturation guard's verdict.
     label = why.get_by_test_id("why-label")
     date, time = recorded["measured_at"].rstrip("Z").split("T")

@@ -106,6 +106,23 @@ async def test_app_end_to_end(local_stack: LocalCluster, corpus: Corpus, tmp_pat
     assert 'loadgen_requests_total{reason="none",status="ok",workload="chat"}' in metrics
     lines = (tmp_path / "requests.jsonl").read_text().splitlines()
     assert len(lines) == chat["ok"] + chat["errors"] + chat["dropped"]
+    # Stalls and goodput: one count, the same in the summary, /metrics and the request log.
+    logged = [json.loads(line) for line in lines]
+    assert sum(1 for r in logged if r["within_slo"]) == chat["within_slo"]
+    assert sum(1 for r in logged if r["frozen_ms"]) == chat["frozen_streams"]
+    assert chat["max_gap_ms"]["count"] == sum(1 for r in logged if r["max_gap_ms"] is not None)
+    assert chat["max_gap_ms"]["count"] > 0
+    assert (
+        f'loadgen_requests_within_slo_total{{workload="chat"}} {chat["within_slo"]:.1f}' in metrics
+    )
+    assert (
+        f'loadgen_frozen_streams_total{{workload="chat"}} {chat["frozen_streams"]:.1f}' in metrics
+    )
+    count = f'loadgen_max_gap_seconds_count{{workload="chat"}} {chat["max_gap_ms"]["count"]:.1f}'
+    assert count in metrics
+    assert 'loadgen_max_gap_seconds_bucket{le="0.25",workload="chat"}' in metrics
+    assert 'loadgen_frozen_seconds_total{workload="chat"}' in metrics
+    assert 'loadgen_slo_max_gap_seconds{workload="chat"} 0.5' in metrics
     assert (tmp_path / "sessions").is_dir()
 
 

@@ -54,6 +54,9 @@ def test_the_recorded_comparison_is_shown_with_where_and_when(
     assert list(body["layouts"]) == ["aggregated", "static", "controller", "keda"]
     static = body["layouts"]["static"]
     assert static["ratio_vs_aggregated"] == raw["ratio_vs_aggregated"]["static"] == 2.8
+    frozen = {name: n["frozen_streams"] for name, n in body["layouts"].items()}
+    assert frozen == {name: n["frozen_streams"] for name, n in raw["layouts"].items()}
+    assert frozen["aggregated"] == 18  # synthetic: 3 per workload and phase
     assert static["goodput_per_gpu"] == raw["layouts"]["static"]["goodput_per_gpu"]
     assert static["gpu_seconds"] == 500.0
     assert static["slo_attainment"] == {"chat": 0.7, "summarization": 0.7, "reasoning": 0.7}

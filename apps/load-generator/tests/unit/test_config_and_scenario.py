@@ -56,6 +56,11 @@ def test_packaged_script_has_the_five_presets_and_contract_slos() -> None:
     assert script.slos["chat"].ttft_p95_s == 1.5
     assert script.slos["summarization"].ttft_p95_s == 6.0
     assert all(s.itl_p95_s == 0.06 for s in script.slos.values())
+    # Stall bounds above the freeze threshold (0.25 s): read as they stream, chat and reasoning
+    # may pause two word fixations; a summary read once done, up to 1 s.
+    assert {w: s.max_gap_p95_s for w, s in script.slos.items()} == {
+        "chat": 0.5, "summarization": 1.0, "reasoning": 0.5,
+    }  # fmt: skip
     assert script.preset("kv cache") is script.preset("kv-cache") is script.presets[1]
     assert script.preset("nope") is None
 
@@ -71,6 +76,8 @@ def edited(old: str, new: str) -> str:
     [
         ("version: 1", "version: 2", "version"),
         ("chat: {ttft_p95_s: 1.5,", "chat: {ttft_p95_s: -1,", "slos.chat.ttft_p95_s"),
+        ("max_gap_p95_s: 0.5}", "max_gap_p95_s: 0}", "slos.chat.max_gap_p95_s"),
+        ("max_gap_p95_s: 1.0}", "max_gap_s: 1.0}", "slos.summarization.max_gap_p95_s"),  # missing
         ("turns_max: 5", "turns_max: 2", "workloads.chat"),
         ("rps: 0.5,", "rps: 0.5, burst: 2,", "presets.0.load.burst"),
         ("id: kv-cache", "id: baseline", "presets"),

@@ -84,8 +84,10 @@ def window(ttft: tuple[float | None, float | None], rps: float, tokens_s: float)
         "dispatched": 1, "ok": 1, "errors": 0, "dropped": 0, "stopped": 0, "reasons": {},
         "input_tokens": 10, "output_tokens": 10, "cached_tokens": 0, "cache_hit_ratio": None,
         "ttft_ms": pct(*ttft), "ttst_ms": pct(1, 2), "itl_ms": pct(20, 30), "e2e_ms": pct(1, 2),
-        "lag_ms": pct(1, 2),
-        "slo": {"ttft_p95_ms": 1500, "itl_p95_ms": 60, "ttft_met": True, "itl_met": True},
+        "lag_ms": pct(1, 2), "max_gap_ms": pct(30, 40), "frozen_streams": 0, "frozen_s": 0.0,
+        "within_slo": 1, "slo_attainment": 1.0, "goodput_rps": rps,
+        "slo": {"ttft_p95_ms": 1500, "itl_p95_ms": 60, "max_gap_p95_ms": 500, "ttft_met": True,
+                "itl_met": True, "max_gap_met": True},
     }  # fmt: skip
 
 

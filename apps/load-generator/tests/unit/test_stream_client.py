@@ -165,3 +165,59 @@ async def test_request_ids_are_unique() -> None:
     client, _, _ = make_client(ok, ScriptedResponse(chunks=list(ok.chunks)))
     first, second = await client.send(request()), await client.send(request())
     assert first.request_id != second.request_id
+
+
+async def test_longest_pause_and_frozen_time_come_from_the_content_gaps() -> None:
+    client, _, _ = make_client(
+        ScriptedResponse(
+            chunks=[
+                (100 * MS, sse_chunk("a", completion_tokens=1)),
+                (30 * MS, sse_chunk(" b", completion_tokens=2)),
+                (900 * MS, sse_chunk(" c", completion_tokens=3)),  # a co-scheduled prefill
+                (250 * MS, sse_chunk(" d", completion_tokens=4)),  # exactly the threshold
+                (300 * MS, sse_chunk(" e", completion_tokens=5)),
+                (2 * MS, sse_usage(prompt=5, completion=5) + SSE_DONE),
+            ]
+        )
+    )
+    record = await client.send(request())
+    assert record.ok, record.detail
+    assert record.max_gap_ns == 900 * MS
+    assert record.frozen_ns == 900 * MS + 300 * MS  # a gap of exactly 250 ms is not a freeze
+    assert record.frozen
+    line = record.to_json()
+    assert (line["max_gap_ms"], line["frozen_ms"]) == (900.0, 1200.0)
+
+
+async def test_one_content_event_has_no_gap() -> None:
+    client, _, _ = make_client(
+        ScriptedResponse(
+            chunks=[(50 * MS, sse_chunk("all at once", completion_tokens=3)), (0, SSE_DONE)]
+        )
+    )
+    record = await client.send(request())
+    assert record.ok
+    assert (record.max_gap_ns, record.frozen_ns, record.frozen) == (None, 0, False)
+
+
+async def test_no_content_has_no_gap() -> None:
+    client, _, _ = make_client(ScriptedResponse(chunks=[(5 * MS, sse_usage(3, 0) + SSE_DONE)]))
+    record = await client.send(request())
+    assert (record.status, record.reason) == ("error", "empty")
+    assert (record.max_gap_ns, record.frozen_ns) == (None, 0)
+
+
+async def test_a_late_usage_only_event_is_not_a_pause() -> None:
+    # The final usage event comes 2 s after the last token: no reader waits for it.
+    client, _, _ = make_client(
+        ScriptedResponse(
+            chunks=[
+                (10 * MS, sse_chunk("x", completion_tokens=1)),
+                (20 * MS, sse_chunk(" y", completion_tokens=2)),
+                (2000 * MS, sse_usage(prompt=5, completion=2) + SSE_DONE),
+            ]
+        )
+    )
+    record = await client.send(request())
+    assert record.ok
+    assert (record.max_gap_ns, record.frozen_ns) == (20 * MS, 0)

@@ -1,5 +1,6 @@
 """The comparison's numbers per layout and phase: SLO attainment, goodput per GPU, GPU-seconds,
-TTFT/ITL percentiles. Pure functions over the rehearsal's raw runs; demo seconds throughout.
+streams that froze, TTFT/ITL/longest-pause percentiles. Pure functions over the rehearsal's
+raw runs; demo seconds throughout.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from typing import Any
 
 from demo_bench.rehearsal.analysis import (
     PhaseSpan,
-    Sample,
     first_cycle,
     gpu_seconds,
+    meets_slos,
     phase_spans,
     select,
     slo_attainment,
@@ -21,15 +22,6 @@ from demo_bench.rehearsal.analysis import (
 from demo_bench.rehearsal.report import cpu_guard
 from demo_bench.rehearsal.run import RawRun
 from demo_common.percentile import percentile
-
-
-def meets_slos(sample: Sample, slo: tuple[float, float]) -> bool:
-    """A request that met its workload's TTFT SLO and whose own ITL p95 met the ITL SLO."""
-    ttft_slo, itl_slo = slo
-    if not sample.ok or sample.ttft_s is None or sample.ttft_s > ttft_slo:
-        return False
-    itl95 = percentile(sample.itl_s, 95)
-    return itl95 is None or itl95 <= itl_slo
 
 
 def _pcts(xs: Sequence[float]) -> dict[str, float | None]:
@@ -48,10 +40,13 @@ def phase_numbers(raw: RawRun, span: PhaseSpan) -> dict[str, Any]:
     for workload, slo in raw.slos.items():
         chosen = select(raw.samples, workload, span.start_s, span.end_s)
         good += sum(1 for s in chosen if meets_slos(s, slo))
+        gaps = [s.max_gap_s for s in chosen if s.ok and s.max_gap_s is not None]
         latency[workload] = {
             "ttft_ms": _pcts(values(chosen, "ttft")),
             "itl_ms": _pcts(values(chosen, "itl")),
+            "max_gap_ms": _pcts(gaps),
         }
+    attainment = slo_attainment(raw.samples, raw.slos, span.start_s, span.end_s)
     return {
         "id": span.id,
         "name": span.name,
@@ -61,7 +56,8 @@ def phase_numbers(raw: RawRun, span: PhaseSpan) -> dict[str, Any]:
         "good_requests": good,
         "goodput_rps": round(good / duration, 4),
         "goodput_per_gpu": round(good / gpu_s, 5) if gpu_s > 0 else None,
-        "slo_attainment": slo_attainment(raw.samples, raw.slos, span.start_s, span.end_s),
+        "slo_attainment": attainment,
+        "frozen_streams": sum(int(a["frozen_streams"] or 0) for a in attainment.values()),
         "latency": latency,
     }
 
@@ -81,6 +77,7 @@ def layout_numbers(raw: RawRun) -> dict[str, Any]:
     good = sum(p["good_requests"] for p in phases)
     cpu = cpu_guard(raw)
     whole = (spans[0].start_s, spans[-1].end_s) if spans else (0.0, 0.0)
+    attainment = slo_attainment(raw.samples, raw.slos, *whole)  # the whole cycle
     return {
         "requests": len(raw.samples),
         "failed": sum(1 for s in raw.samples if not s.ok),
@@ -88,7 +85,9 @@ def layout_numbers(raw: RawRun) -> dict[str, Any]:
         "gpu_seconds": round(gpu_s, 1),
         "good_requests": good,
         "goodput_per_gpu": round(good / gpu_s, 5) if gpu_s > 0 else None,
-        "slo_attainment": slo_attainment(raw.samples, raw.slos, *whole),  # the whole cycle
+        "slo_attainment": attainment,
+        "frozen_streams": sum(int(a["frozen_streams"] or 0) for a in attainment.values()),
+        "frozen_s": round(sum(float(a["frozen_s"] or 0) for a in attainment.values()), 3),
         "phases": phases,
         "cpu": cpu,
         "valid": cpu["valid"],

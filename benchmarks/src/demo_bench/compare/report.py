@@ -21,13 +21,15 @@ def markdown(report: dict[str, Any]) -> str:
         f"{report['what']} Measured {report['measured_at']} on {report['machine']}; speed "
         f"{report['speed']:g}, env {report['env']} (profile {report.get('profile')}), script "
         f"{report['script']}. **All times are "
-        "demo seconds**; goodput = requests that met every SLO of their workload (TTFT p95 "
-        "threshold and their own ITL p95 threshold) per second; per GPU = per GPU-second. "
+        "demo seconds**; goodput = requests that met every SLO of their workload (TTFT, mean "
+        "ITL and longest pause each within its p95 threshold) per second; per GPU = per "
+        "GPU-second; a stream froze when it paused longer than 250 ms at least once. "
         "Requests still in flight when a run stopped are left out of every figure (counted "
         "as `cut`).",
         "",
-        "| layout | valid | requests (failed, cut) | GPU-s | goodput / GPU-s | vs aggregated |",
-        "|---|---|---|---|---|---|",
+        "| layout | valid | requests (failed, cut) | GPU-s | goodput / GPU-s | vs aggregated "
+        "| streams that froze |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, n in layouts.items():
         ratio = report["ratio_vs_aggregated"].get(name)
@@ -35,7 +37,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {titles[name]} | {'yes' if n['valid'] else 'NO'} | {n['requests']} "
             f"({n['failed']}, {n['cut_at_stop']}) | {n['gpu_seconds']:g} | "
             f"{n['goodput_per_gpu']} | "
-            f"{'—' if name == 'aggregated' else ratio} |"
+            f"{'—' if name == 'aggregated' else ratio} | {_frozen(n)} |"
         )
     for name, n in layouts.items():
         if not n["valid"]:
@@ -54,24 +56,35 @@ def markdown(report: dict[str, Any]) -> str:
             att = ", ".join(
                 f"{w[0].upper()} {v['attainment']}" for w, v in p["slo_attainment"].items()
             )
-            cells.append(f"goodput/GPU {p['goodput_per_gpu']}; {p['mean_gpus']} GPUs; {att}")
+            cells.append(
+                f"goodput/GPU {p['goodput_per_gpu']}; {p['mean_gpus']} GPUs; {att}; "
+                f"froze {p.get('frozen_streams', 'n/a')}"
+            )
         lines.append(f"| {pid} | " + " | ".join(cells) + " |")
     lines += ["", "SLO attainment per workload: C chat, S summarization, R reasoning.", ""]
-    lines += ["## Latency per phase (ms): TTFT p50/p95/p99, ITL p50/p95/p99", ""]
+    lines += ["## Latency per phase (ms): p50 / p95 / p99", ""]
     for name, n in layouts.items():
         lines.append(f"### {titles[name]}\n")
-        lines.append("| phase | workload | TTFT p50 / p95 / p99 | ITL p50 / p95 / p99 |")
-        lines.append("|---|---|---|---|")
+        lines.append("| phase | workload | TTFT | ITL | longest pause per stream |")
+        lines.append("|---|---|---|---|---|")
         for p in n["phases"]:
             for w, lat in p["latency"].items():
-                t, i = lat["ttft_ms"], lat["itl_ms"]
-                lines.append(
-                    f"| {p['id']} | {w} | {t['p50']} / {t['p95']} / {t['p99']} | "
-                    f"{i['p50']} / {i['p95']} / {i['p99']} |"
-                )
+                cells = [_pcts(lat.get(key)) for key in ("ttft_ms", "itl_ms", "max_gap_ms")]
+                lines.append(f"| {p['id']} | {w} | " + " | ".join(cells) + " |")
         lines.append("")
     lines.append("Plot: `goodput.png` (goodput per GPU-second per phase, layouts side by side).")
     return "\n".join(lines) + "\n"
+
+
+def _pcts(p: dict[str, Any] | None) -> str:
+    return "n/a" if p is None else f"{p['p50']} / {p['p95']} / {p['p99']}"
+
+
+def _frozen(n: dict[str, Any]) -> str:
+    """ "12 of 840 (9.6 s)"; "n/a" in records from before stalls were measured."""
+    if "frozen_streams" not in n:
+        return "n/a"
+    return f"{n['frozen_streams']} of {n['requests']} ({n['frozen_s']:g} s)"
 
 
 def write_report(report: dict[str, Any], out: Path) -> list[Path]:

@@ -30,6 +30,13 @@ class Sample:
     itl_s: tuple[float, ...] = ()  # per-token inter-token latencies
     input_tokens: int | None = None
     reason: str = ""  # the record's reason ("cancelled": cut by the stop at the end of a run)
+    max_gap_s: float | None = None  # the stream's longest pause between two content events
+    frozen_s: float = 0.0  # time in pauses over the freeze threshold (records.FREEZE_GAP_NS)
+
+
+# A workload's SLO bounds, seconds: (TTFT, mean ITL, longest pause); runs recorded before the
+# stall bound carry (TTFT, ITL) only.
+SloBounds = tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -153,27 +160,32 @@ def windows(
     return points
 
 
-def slo_attainment(
-    samples: Sequence[Sample], slos: Mapping[str, tuple[float, float]], start_s: float, end_s: float
-) -> dict[str, dict[str, float | int | None]]:
-    """Per workload: share of requests meeting the TTFT SLO and their own ITL p95 SLO.
+def meets_slos(sample: Sample, slo: SloBounds) -> bool:
+    """One request within every SLO of its workload: its TTFT, its mean inter-token latency and
+    its longest pause (the load generator's `Slo.met_by`: one rule in every report)."""
+    if not sample.ok or sample.ttft_s is None or sample.ttft_s > slo[0]:
+        return False
+    if sample.itl_s and sum(sample.itl_s) / len(sample.itl_s) > slo[1]:
+        return False
+    max_gap_bound = slo[2] if len(slo) > 2 else None
+    return max_gap_bound is None or sample.max_gap_s is None or sample.max_gap_s <= max_gap_bound
 
-    `slos`: workload -> (ttft_s, itl_s). Failed requests count as misses.
-    """
+
+def slo_attainment(
+    samples: Sequence[Sample], slos: Mapping[str, SloBounds], start_s: float, end_s: float
+) -> dict[str, dict[str, float | int | None]]:
+    """Per workload: share of requests within every SLO (`meets_slos`; failures are misses)
+    and how many of them froze (paused longer than the freeze threshold at least once)."""
     out: dict[str, dict[str, float | int | None]] = {}
-    for workload, (ttft_slo, itl_slo) in slos.items():
+    for workload, slo in slos.items():
         chosen = select(samples, workload, start_s, end_s)
-        met = 0
-        for s in chosen:
-            itl95 = percentile(s.itl_s, 95)
-            ttft_ok = s.ttft_s is not None and s.ttft_s <= ttft_slo
-            if s.ok and ttft_ok and (itl95 is None or itl95 <= itl_slo):
-                met += 1
-        errors = sum(1 for s in chosen if not s.ok)
+        met = sum(1 for s in chosen if meets_slos(s, slo))
         out[workload] = {
             "requests": len(chosen),
-            "errors": errors,
+            "errors": sum(1 for s in chosen if not s.ok),
             "attainment": round(met / len(chosen), 4) if chosen else None,
+            "frozen_streams": sum(1 for s in chosen if s.frozen_s > 0),
+            "frozen_s": round(sum(s.frozen_s for s in chosen), 3),
         }
     return out
 

@@ -245,7 +245,10 @@ def markdown(r: dict[str, Any]) -> str:
         f"GPU-seconds used over the cycle: {g['used']:.0f} vs {g['static_8_gpus']:.0f} for a "
         f"static 8-GPU allocation ({_fmt(g['share_of_static'])} of it).",
         "",
-        "## Per phase: SLO attainment (share of requests within TTFT SLO and own ITL p95 SLO)",
+        "## Per phase: SLO attainment and streams that froze",
+        "",
+        "Attainment: share of requests within every SLO of their workload (TTFT, mean ITL, "
+        "longest pause); froze: streams that paused longer than 250 ms at least once.",
         "",
         "| phase | start–end (s) | chat | summarization | reasoning "
         "| router prefill cached / input tokens |",
@@ -255,7 +258,10 @@ def markdown(r: dict[str, Any]) -> str:
         cells = []
         for w in ("chat", "summarization", "reasoning"):
             a = p["slo_attainment"].get(w, {})
-            cells.append(f"{_fmt(a.get('attainment'))} (n={a.get('requests', 0)})")
+            cells.append(
+                f"{_fmt(a.get('attainment'))} (n={a.get('requests', 0)}, "
+                f"froze {a.get('frozen_streams', 'n/a')})"
+            )
         rt = p.get("router_prefill_tokens") or {}
         lines.append(
             f"| {p['name']} | {p['start_s']:.0f}–{p['end_s']:.0f} | {' | '.join(cells)} | "

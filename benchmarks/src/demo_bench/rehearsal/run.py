@@ -20,7 +20,7 @@ import aiohttp
 import psutil
 from prometheus_client import start_http_server
 
-from demo_bench.rehearsal.analysis import PoolSample, Sample
+from demo_bench.rehearsal.analysis import PoolSample, Sample, SloBounds
 from demo_common.corpus import load_corpus
 from demo_common.net import free_port
 from loadgen.adapters.local_stack import local_stack_process
@@ -61,6 +61,8 @@ class CollectSink:
             itl_s=itl,
             input_tokens=record.input_tokens,
             reason=record.reason,
+            max_gap_s=None if record.max_gap_ns is None else record.max_gap_ns / NS_PER_S,
+            frozen_s=record.frozen_ns / NS_PER_S,
         )
         self.records.append((record.send_ns or record.intended_ns, sample))
 
@@ -88,7 +90,7 @@ class RawRun:
     client_saturated: list[bool] = field(default_factory=list)
     phase_wall: dict[str, tuple[float, float]] = field(default_factory=dict)
     router: dict[str, dict[str, float | None]] = field(default_factory=dict)
-    slos: dict[str, tuple[float, float]] = field(default_factory=dict)
+    slos: dict[str, SloBounds] = field(default_factory=dict)
     mode: str = "auto"
 
 
@@ -122,7 +124,7 @@ async def rehearse(
         env=env,
         script=str(script_path or "packaged demo-script.yaml"),
         started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        slos={w: (s.ttft_p95_s, s.itl_p95_s) for w, s in script.slos.items()},
+        slos={w: (s.ttft_p95_s, s.itl_p95_s, s.max_gap_p95_s) for w, s in script.slos.items()},
         mode=mode,
     )
     sink = CollectSink()

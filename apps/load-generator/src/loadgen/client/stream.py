@@ -262,6 +262,7 @@ class _StreamState:
             record.token_source = "tokenizer"
         if self._keep_text:
             record.text = "".join(self._text)
+        record.measure_stalls()
         if self._failed:
             return
         if self._done and record.content_events:

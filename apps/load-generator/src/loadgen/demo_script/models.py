@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from loadgen.demo_script.load import LoadConfig
 from loadgen.demo_script.phases import CycleLayout, Phase, budget_problems
-from loadgen.records import WORKLOADS, Workload
+from loadgen.records import WORKLOADS, RequestRecord, Workload
 
 # model_validate(..., context={DEFER_CROSS_CHECKS: True}): the loader runs `cross_problems`
 # itself so it can name the YAML line of each problem.
@@ -24,10 +24,28 @@ class _Strict(BaseModel):
 
 
 class Slo(_Strict):
-    """Service-level objectives of one workload (client-side, p95)."""
+    """Service-level objectives of one workload (client-side, p95 over requests).
+
+    One request meets them (goodput) when its TTFT, its mean inter-token latency and its
+    longest gap between two content events are each within the bound.
+    """
 
     ttft_p95_s: float = Field(gt=0, le=600, description="time to first token, p95, seconds")
     itl_p95_s: float = Field(gt=0, le=10, description="inter-token latency, p95, seconds")
+    max_gap_p95_s: float = Field(
+        gt=0, le=60, description="longest pause of a stream (between two content events), p95"
+    )
+
+    def met_by(self, record: RequestRecord) -> bool:
+        """Whether one finished request met all three bounds (an error never does)."""
+        if not record.ok or record.ttft_ns is None:
+            return False
+        itl_ns = record.itl_mean_ns
+        return (
+            record.ttft_ns <= self.ttft_p95_s * 1e9
+            and (itl_ns is None or itl_ns <= self.itl_p95_s * 1e9)
+            and (record.max_gap_ns is None or record.max_gap_ns <= self.max_gap_p95_s * 1e9)
+        )
 
 
 class ChatShape(_Strict):

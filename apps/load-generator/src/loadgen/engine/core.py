@@ -314,6 +314,8 @@ class Engine:
 
     def _record(self, record: RequestRecord) -> None:
         now = self.clock.now_ns()
+        if record.status in ("ok", "error"):
+            record.within_slo = self._slos[record.workload].met_by(record)
         if self._metrics is not None:
             self._metrics.observe(record)
         digest = latency_digest(record) if record.status in ("ok", "error") else None

@@ -44,6 +44,18 @@ class LoadgenMetrics:
             "loadgen_tokens", "Tokens by kind (input|output|cached)",
             ["workload", "kind"], registry=r,
         )  # fmt: skip
+        self.frozen_streams = Counter(
+            "loadgen_frozen_streams", "Streams that paused longer than the freeze threshold "
+            "(250 ms) at least once", ["workload"], registry=r,
+        )  # fmt: skip
+        self.frozen_seconds = Counter(
+            "loadgen_frozen_seconds", "Time streams spent in pauses longer than the freeze "
+            "threshold", ["workload"], registry=r,
+        )  # fmt: skip
+        self.within_slo = Counter(
+            "loadgen_requests_within_slo", "Requests that met every SLO of their workload "
+            "(TTFT, mean ITL, longest pause): goodput", ["workload"], registry=r,
+        )  # fmt: skip
         self.followups = Counter(
             "loadgen_followup_questions", "Chat follow-up questions by source and reason",
             ["source", "reason"], registry=r,
@@ -72,6 +84,10 @@ class LoadgenMetrics:
         self.slo_itl = Gauge(
             "loadgen_slo_itl_seconds", "ITL p95 SLO threshold", ["workload"], registry=r
         )
+        self.slo_max_gap = Gauge(
+            "loadgen_slo_max_gap_seconds", "Longest-pause p95 SLO threshold", ["workload"],
+            registry=r,
+        )  # fmt: skip
         self._prime(slos)
 
     def _prime(self, slos: Mapping[Workload, Slo]) -> None:
@@ -81,6 +97,8 @@ class LoadgenMetrics:
             self.requests.labels(w, "error", "timeout")
             for kind, _ in TOKEN_KINDS:
                 self.tokens.labels(w, kind)
+            for counter in (self.frozen_streams, self.frozen_seconds, self.within_slo):
+                counter.labels(w)
             for m in LATENCIES:
                 if not m.by_turn:
                     self.latency[m.key].labels(w)
@@ -92,6 +110,7 @@ class LoadgenMetrics:
             self.in_flight.labels(w).set(0)
             self.slo_ttft.labels(w).set(slos[w].ttft_p95_s)
             self.slo_itl.labels(w).set(slos[w].itl_p95_s)
+            self.slo_max_gap.labels(w).set(slos[w].max_gap_p95_s)
         self.followups.labels("remote", "ok")
         self.client_saturated.set(0)
         self.event_loop_lag.set(0)
@@ -112,6 +131,11 @@ class LoadgenMetrics:
             count = read(record)
             if count:
                 self.tokens.labels(w, kind).inc(count)
+        if record.frozen_ns:
+            self.frozen_streams.labels(w).inc()
+            self.frozen_seconds.labels(w).inc(record.frozen_ns / 1e9)
+        if record.within_slo:
+            self.within_slo.labels(w).inc()
 
     def followup(self, source: str, reason: str) -> None:
         self.followups.labels(source, reason).inc()

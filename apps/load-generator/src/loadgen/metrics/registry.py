@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from loadgen.demo_script.models import Slo
-from loadgen.records import RequestRecord
+from loadgen.records import FREEZE_GAP_NS, RequestRecord
 
 # Base bucket edges in seconds; the SLO thresholds are added to them exactly (bucket_edges).
 TTFT_EDGES_S = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0,
@@ -20,6 +20,10 @@ ITL_EDGES_S = (0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035, 0.04, 0.045,
                0.07, 0.08, 0.1, 0.125, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0)  # fmt: skip
 E2E_EDGES_S = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0,
                90.0, 120.0, 180.0, 300.0)  # fmt: skip
+# A request's longest pause: decode steps (20-40 ms) up to whole co-scheduled prefills (seconds);
+# the freeze threshold is an edge, so le="0.25" counts the streams that never froze.
+MAX_GAP_EDGES_S = (0.025, 0.05, 0.075, 0.1, 0.15, 0.2, FREEZE_GAP_NS / 1e9, 0.3, 0.4, 0.5, 0.75,
+                   1.0, 1.5, 2.0, 3.0, 5.0, 10.0)  # fmt: skip
 LAG_EDGES_S = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
                10.0, 30.0)  # fmt: skip
 
@@ -67,6 +71,10 @@ LATENCIES: tuple[LatencyMetric, ...] = (
     LatencyMetric(
         "e2e", "loadgen_e2e_seconds", "Send to last content event",
         lambda r: _one(r.e2e_ns), E2E_EDGES_S,
+    ),
+    LatencyMetric(
+        "max_gap", "loadgen_max_gap_seconds", "Longest pause of a stream between content events",
+        lambda r: _one(r.max_gap_ns), MAX_GAP_EDGES_S, slo_s=lambda s: s.max_gap_p95_s,
     ),
     LatencyMetric(
         "lag", "loadgen_schedule_lag_seconds", "Actual minus intended send time",

@@ -35,8 +35,10 @@ class Percentiles(_Model):
 class SloCheck(_Model):
     ttft_p95_ms: float
     itl_p95_ms: float
+    max_gap_p95_ms: float
     ttft_met: bool | None
     itl_met: bool | None
+    max_gap_met: bool | None
 
 
 class TurnWindow(_Model):
@@ -73,7 +75,13 @@ class WorkloadWindow(_Model):
     ttst_ms: Percentiles
     itl_ms: Percentiles
     e2e_ms: Percentiles
+    max_gap_ms: Percentiles
     lag_ms: Percentiles
+    frozen_streams: int  # streams that paused longer than records.FREEZE_GAP_NS at least once
+    frozen_s: float
+    within_slo: int  # requests that met every SLO of their workload
+    slo_attainment: float | None  # within_slo / (ok + errors + dropped)
+    goodput_rps: float
     slo: SloCheck
 
 
@@ -93,13 +101,17 @@ class LiveSnapshot(_Model):
 
 
 def _slo_check(stats: Mapping[str, Any], slo: Slo) -> SloCheck:
-    ttft95 = stats["ttft_ms"]["p95"]
-    itl95 = stats["itl_ms"]["p95"]
+    def met(key: str, bound_s: float) -> bool | None:
+        p95 = stats[key]["p95"]
+        return None if p95 is None else p95 <= bound_s * 1000
+
     return SloCheck(
         ttft_p95_ms=slo.ttft_p95_s * 1000,
         itl_p95_ms=slo.itl_p95_s * 1000,
-        ttft_met=None if ttft95 is None else ttft95 <= slo.ttft_p95_s * 1000,
-        itl_met=None if itl95 is None else itl95 <= slo.itl_p95_s * 1000,
+        max_gap_p95_ms=slo.max_gap_p95_s * 1000,
+        ttft_met=met("ttft_ms", slo.ttft_p95_s),
+        itl_met=met("itl_ms", slo.itl_p95_s),
+        max_gap_met=met("max_gap_ms", slo.max_gap_p95_s),
     )
 
 

@@ -38,11 +38,14 @@ class WorkloadTally:
         "dispatched",
         "dropped",
         "errors",
+        "frozen",
+        "frozen_ns",
         "latency",
         "ok",
         "reasons",
         "stopped",
         "tokens",
+        "within_slo",
     )
 
     def __init__(self) -> None:
@@ -55,6 +58,9 @@ class WorkloadTally:
         self.arrivals = 0
         self.dispatched = 0
         self.reasons: Counter[str] = Counter()
+        self.frozen = 0  # streams with at least one visible freeze
+        self.frozen_ns = 0  # time those streams spent frozen
+        self.within_slo = 0  # requests meeting every SLO of their workload (goodput)
 
     def add_record(self, record: RequestRecord, digest: Digest | None = None) -> None:
         """`digest`: `latency_digest(record)` when the caller already has it."""
@@ -70,6 +76,11 @@ class WorkloadTally:
         else:
             self.errors += 1
             self.reasons[record.reason] += 1
+        if record.frozen_ns:
+            self.frozen += 1
+            self.frozen_ns += record.frozen_ns
+        if record.within_slo:
+            self.within_slo += 1
         for key, hist in (digest or latency_digest(record)).items():
             self.latency[key].merge(hist)
         for kind, read in TOKEN_KINDS:
@@ -87,6 +98,9 @@ class WorkloadTally:
         self.arrivals += other.arrivals
         self.dispatched += other.dispatched
         self.reasons.update(other.reasons)
+        self.frozen += other.frozen
+        self.frozen_ns += other.frozen_ns
+        self.within_slo += other.within_slo
 
     def subtract(self, other: WorkloadTally) -> None:
         """Undo `merge(other)`."""
@@ -100,19 +114,25 @@ class WorkloadTally:
         self.stopped -= other.stopped
         self.arrivals -= other.arrivals
         self.dispatched -= other.dispatched
+        self.frozen -= other.frozen
+        self.frozen_ns -= other.frozen_ns
+        self.within_slo -= other.within_slo
         self.reasons.subtract(other.reasons)
         self.reasons = +self.reasons  # drop the reasons that fell to zero
 
     def empty(self) -> bool:
         return not (
             self.ok or self.errors or self.dropped or self.stopped or self.arrivals
-            or self.dispatched or any(self.tokens.values())
+            or self.dispatched or self.frozen or self.within_slo or any(self.tokens.values())
             or any(h.count for h in self.latency.values())
         )  # fmt: skip
 
     def to_dict(self, seconds: float | None = None) -> dict[str, Any]:
         """Percentiles in ms, counts, and (given the span in seconds) rates."""
         input_tokens, cached_tokens = self.tokens["input"], self.tokens["cached"]
+        # Judged: every request the system was asked to serve; the presenter's stop is not its
+        # failure, so "stopped" requests are left out (docs/measurement-conventions.md).
+        judged = self.ok + self.errors + self.dropped
         out: dict[str, Any] = {
             "ok": self.ok,
             "errors": self.errors,
@@ -123,6 +143,10 @@ class WorkloadTally:
             "dispatched": self.dispatched,
             **{f"{kind}_tokens": count for kind, count in self.tokens.items()},
             "cache_hit_ratio": round(cached_tokens / input_tokens, 4) if input_tokens else None,
+            "frozen_streams": self.frozen,
+            "frozen_s": round(self.frozen_ns / 1e9, 3),
+            "within_slo": self.within_slo,
+            "slo_attainment": round(self.within_slo / judged, 4) if judged else None,
         }
         for key, hist in self.latency.items():
             out[f"{key}_ms"] = hist.summary(scale=1000.0)
@@ -131,6 +155,7 @@ class WorkloadTally:
             out["achieved_rps"] = round(self.dispatched / seconds, 4)
             out["completed_rps"] = round((self.ok + self.errors) / seconds, 4)
             out["output_tokens_per_s"] = round(self.tokens["output"] / seconds, 2)
+            out["goodput_rps"] = round(self.within_slo / seconds, 4)
         return out
 
 

@@ -700,6 +700,11 @@ export interface components {
         /** LayoutResult */
         LayoutResult: {
             /**
+             * Frozen Streams
+             * @description streams that paused longer than 250 ms at least once over the cycle; null in records from before stalls were measured
+             */
+            frozen_streams?: number | null;
+            /**
              * Goodput Per Gpu
              * @description requests meeting every SLO of their workload per GPU-second
              */
@@ -976,7 +981,10 @@ export interface components {
         };
         /**
          * Slo
-         * @description Service-level objectives of one workload (client-side, p95).
+         * @description Service-level objectives of one workload (client-side, p95 over requests).
+         *
+         *     One request meets them (goodput) when its TTFT, its mean inter-token latency and its
+         *     longest gap between two content events are each within the bound.
          */
         Slo: {
             /**
@@ -984,6 +992,11 @@ export interface components {
              * @description inter-token latency, p95, seconds
              */
             itl_p95_s: number;
+            /**
+             * Max Gap P95 S
+             * @description longest pause of a stream (between two content events), p95
+             */
+            max_gap_p95_s: number;
             /**
              * Ttft P95 S
              * @description time to first token, p95, seconds
@@ -996,6 +1009,10 @@ export interface components {
             itl_met: boolean | null;
             /** Itl P95 Ms */
             itl_p95_ms: number;
+            /** Max Gap Met */
+            max_gap_met: boolean | null;
+            /** Max Gap P95 Ms */
+            max_gap_p95_ms: number;
             /** Ttft Met */
             ttft_met: boolean | null;
             /** Ttft P95 Ms */
@@ -1172,12 +1189,19 @@ export interface components {
             e2e_ms: components["schemas"]["Percentiles"];
             /** Errors */
             errors: number;
+            /** Frozen S */
+            frozen_s: number;
+            /** Frozen Streams */
+            frozen_streams: number;
+            /** Goodput Rps */
+            goodput_rps: number;
             /** In Flight */
             in_flight: number;
             /** Input Tokens */
             input_tokens: number;
             itl_ms: components["schemas"]["Percentiles"];
             lag_ms: components["schemas"]["Percentiles"];
+            max_gap_ms: components["schemas"]["Percentiles"];
             /** Offered Rps */
             offered_rps: number;
             /** Ok */
@@ -1193,12 +1217,16 @@ export interface components {
                 [key: string]: number;
             };
             slo: components["schemas"]["SloCheck"];
+            /** Slo Attainment */
+            slo_attainment: number | null;
             /** Stopped */
             stopped: number;
             /** Target Rps */
             target_rps: number;
             ttft_ms: components["schemas"]["Percentiles"];
             ttst_ms: components["schemas"]["Percentiles"];
+            /** Within Slo */
+            within_slo: number;
         };
     };
     responses: never;

@@ -1,9 +1,10 @@
-// The "why disaggregation" panel: the latest recorded layout comparison (`make compare`), one
-// card per layout with goodput per GPU and its ratio to aggregated, the plot, and a label saying
-// where and when it was measured. Recorded numbers, never live ones: the panel says so.
+// The "why disaggregation" panel: the latest recorded layout comparison (`make compare`): one
+// sentence of what its valid runs say (lib/comparison.ts `verdict`), one card per layout with
+// goodput per GPU, its ratio to aggregated and the streams that froze, the plot, and a label
+// saying where and when it was measured. Recorded numbers, never live ones: the panel says so.
 import type { Comparison, Workload } from "../api/types";
 import { WORKLOADS } from "../api/types";
-import { guardLabel, gpuSeconds, headline, measuredLabel, perGpu, ratio } from "../lib/comparison";
+import { guardLabel, gpuSeconds, measuredLabel, perGpu, ratioLabel, verdict, verdictSource } from "../lib/comparison";
 import { percent } from "../lib/format";
 import { WORKLOAD_COLOUR, WORKLOAD_LABEL } from "../lib/palette";
 
@@ -19,7 +20,10 @@ export function WhyPanel({ comparison: c, big = false }: { comparison: Compariso
           Why disaggregation: same traffic, same GPUs <span className="why-tag">recorded, not live</span>
         </h2>
         <p className="why-headline" data-testid="why-headline">
-          {headline(c)}
+          {verdict(c)}.
+        </p>
+        <p className="why-source" data-testid="why-source">
+          {verdictSource(c)}
         </p>
       </header>
       <div className="why-cards">
@@ -33,10 +37,16 @@ export function WhyPanel({ comparison: c, big = false }: { comparison: Compariso
               <span className="why-unit">requests within SLO / s per GPU</span>
             </div>
             <div className="why-ratio" data-testid="why-ratio">
-              {name === "aggregated" ? "baseline" : `${ratio(l.ratio_vs_aggregated)} vs aggregated`}
+              {name === "aggregated" ? "baseline" : ratioLabel(l, c.layouts.aggregated)}
             </div>
             <div className="why-facts">
               <span data-testid="why-gpu-seconds">{gpuSeconds(l.gpu_seconds)}</span> · {l.requests} requests
+              {l.frozen_streams === null || l.frozen_streams === undefined ? null : (
+                <>
+                  {" "}
+                  · <span data-testid="why-frozen">{l.frozen_streams} froze</span>
+                </>
+              )}
             </div>
             <div className="why-attainment" data-testid="why-attainment">
               SLO met:{" "}

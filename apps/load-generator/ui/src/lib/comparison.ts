@@ -38,19 +38,76 @@ export function guardLabel(c: Comparison): string {
   return `Marked INVALID by the saturation guard: ${bad.join(", ")}`;
 }
 
-/** The one-line claim the numbers support (from valid runs first), or say they do not. */
-export function headline(c: Comparison): string {
-  const disaggregated = Object.entries(c.layouts).filter(
-    (entry): entry is [string, LayoutResult & { ratio_vs_aggregated: number }] =>
-      entry[0] !== "aggregated" && entry[1].ratio_vs_aggregated !== null,
-  );
-  if (disaggregated.length === 0) return "No aggregated baseline to compare with in this record";
-  const valid = disaggregated.filter(([, l]) => l.valid);
-  const pool = valid.length > 0 ? valid : disaggregated;
-  const [, best] = pool.reduce((a, b) => (b[1].ratio_vs_aggregated > a[1].ratio_vs_aggregated ? b : a));
-  const r = best.ratio_vs_aggregated;
-  const caveat = valid.length > 0 ? "" : " (invalid runs only)";
-  const title = best.title.charAt(0).toUpperCase() + best.title.slice(1);
-  if (r >= 1) return `${title}: ${ratio(r)} the requests within SLO per GPU of aggregated serving${caveat}`;
-  return `Aggregated serving did better in this run: best disaggregated layout (${best.title}) ${ratio(r)}${caveat}`;
+type Entry = [string, LayoutResult];
+
+/** "37 of 790 streams froze" (null when the record predates stall measures). */
+function froze(l: LayoutResult): string | null {
+  return l.frozen_streams === null || l.frozen_streams === undefined
+    ? null
+    : `${l.frozen_streams} of ${l.requests} streams froze`;
+}
+
+function frozenShare(l: LayoutResult): number | null {
+  return l.frozen_streams === null || l.frozen_streams === undefined || l.requests === 0
+    ? null
+    : l.frozen_streams / l.requests;
+}
+
+function best(entries: Entry[], score: (l: LayoutResult) => number | null, low = false): Entry | null {
+  let found: [Entry, number] | null = null;
+  for (const e of entries) {
+    const v = score(e[1]);
+    if (v === null || !Number.isFinite(v)) continue;
+    if (found === null || (low ? v < found[1] : v > found[1])) found = [e, v];
+  }
+  return found ? found[0] : null;
+}
+
+/** What the record says in one sentence, from its valid runs only: where disaggregation wins
+ * and where it does not (stream freezes, requests within every SLO per GPU, following the
+ * shifting mix). An invalid run is never the claim: without a valid baseline there is none. */
+export function verdict(c: Comparison): string {
+  const aggregated = c.layouts.aggregated;
+  if (!aggregated) return "No aggregated baseline in this record: nothing to compare";
+  if (!aggregated.valid) return "No verdict: the aggregated baseline run was invalid (CPU-bound)";
+  const valid: Entry[] = Object.entries(c.layouts).filter(([name, l]) => name !== "aggregated" && l.valid);
+  if (valid.length === 0) return "No verdict: no disaggregated run in this record was valid";
+  const wins: string[] = [];
+  const losses: string[] = [];
+
+  const calm = best(valid, frozenShare, true);
+  const aggFroze = froze(aggregated);
+  const aggShare = frozenShare(aggregated);
+  if (calm && aggFroze && aggShare !== null) {
+    const mine = `${froze(calm[1])} (${calm[1].title}) vs ${aggFroze} aggregated`;
+    (frozenShare(calm[1])! < aggShare ? wins : losses).push(`freezes: ${mine}`);
+  }
+  const top = best(valid, (l) => l.ratio_vs_aggregated);
+  const r = top?.[1].ratio_vs_aggregated;
+  if (top && r !== null && r !== undefined && r > 0) {
+    if (r >= 1) wins.push(`requests within every SLO per GPU: ${ratio(r)} aggregated (${top[1].title})`);
+    else losses.push(`requests within every SLO per GPU: aggregated ${ratio(1 / r)} the best split (${top[1].title})`);
+  }
+  const follow = c.layouts.controller;
+  const fixed = c.layouts.static;
+  if (follow?.valid && fixed?.valid && follow.goodput_per_gpu && fixed.goodput_per_gpu) {
+    const gain = follow.goodput_per_gpu / fixed.goodput_per_gpu;
+    (gain > 1 ? wins : losses).push(`following the shifting mix: ${ratio(gain)} the static split per GPU`);
+  }
+  const won = wins.length ? `Disaggregation wins on ${wins.join("; ")}` : "Disaggregation wins on nothing measured here";
+  return losses.length ? `${won}. It does not on ${losses.join("; ")}` : won;
+}
+
+/** The record behind the verdict: its date, speed, timing source and validity, in a few words. */
+export function verdictSource(c: Comparison): string {
+  const speed = c.speed === 1 ? "real time" : `speed ×${c.speed}`;
+  const timing = c.profile ? `timed by profile ${c.profile}` : "timing profile not recorded";
+  const validity = c.valid ? "every run valid" : "invalid runs left out of the verdict";
+  return `Recorded ${when(c.measured_at)}, ${speed}, ${timing}, ${validity}`;
+}
+
+/** A layout's ratio to aggregated, marked when either run is invalid (detail, never a claim). */
+export function ratioLabel(l: LayoutResult, baseline: LayoutResult | undefined): string {
+  const invalid = !l.valid || (baseline !== undefined && !baseline.valid);
+  return `${ratio(l.ratio_vs_aggregated)} vs aggregated${invalid ? " (invalid run)" : ""}`;
 }

@@ -39,8 +39,12 @@ function window(ttftP95: number | null): WorkloadWindow {
     stopped: 0,
     reasons: {}, input_tokens: 10, output_tokens: 10, cached_tokens: 0, cache_hit_ratio: null,
     ttft_ms: pct(ttftP95 === null ? null : ttftP95 / 2, ttftP95), ttst_ms: pct(1, 2), itl_ms: pct(1, 2),
-    e2e_ms: pct(1, 2), lag_ms: pct(1, 2),
-    slo: { ttft_p95_ms: 600, itl_p95_ms: 60, ttft_met: true, itl_met: true },
+    e2e_ms: pct(1, 2), lag_ms: pct(1, 2), max_gap_ms: pct(30, 40),
+    frozen_streams: 0, frozen_s: 0, within_slo: 1, slo_attainment: 1, goodput_rps: 1,
+    slo: {
+      ttft_p95_ms: 600, itl_p95_ms: 60, max_gap_p95_ms: 500,
+      ttft_met: true, itl_met: true, max_gap_met: true,
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { useMemo } from "react";
 import type { LatestComparison, LiveSnapshot, PoolsState, ScenarioState, Workload } from "../api/types";
 import { WORKLOADS } from "../api/types";
 import { Chart, type HLine, type SeriesSpec } from "../components/Chart";
+import { FrozenStreams } from "../components/FrozenStreams";
 import { PoolLegend, PoolTiles } from "../components/PoolTiles";
 import { WhyPanel } from "../components/WhyPanel";
 import { useHistory } from "../hooks/useHistory";
@@ -132,6 +133,7 @@ export function Audience() {
         </p>
       ) : null}
       {comparison ? null : <SloStrip live={latest} />}
+      {comparison ? null : <FrozenStreams live={latest} />}
       {comparison ? null : (
         <div className="audience-grid">
           <Chart big testId="chart-ttft" title="Time to first token" table={ttft} series={series} lines={ttftLines} markers={markers} windowS={WINDOW_S} log yFormat={ms} />

@@ -35,6 +35,11 @@ class LayoutResult(BaseModel):
         description="per workload: share of requests meeting every SLO, over the whole cycle"
     )
     ratio_vs_aggregated: float | None = Field(description="goodput per GPU over aggregated's")
+    frozen_streams: int | None = Field(
+        default=None,
+        description="streams that paused longer than 250 ms at least once over the cycle; "
+        "null in records from before stalls were measured",
+    )
 
 
 class Comparison(BaseModel):
@@ -90,6 +95,7 @@ def _summary(raw: dict[str, Any], where: Path) -> Comparison:
             requests=n["requests"],
             slo_attainment=_attainment(n),
             ratio_vs_aggregated=ratio.get(name),
+            frozen_streams=n.get("frozen_streams"),
         )
         for name, n in raw["layouts"].items()
     }
