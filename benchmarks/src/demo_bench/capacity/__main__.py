@@ -94,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     best_split=not args.no_best_split,
                 )  # fmt: skip
                 _write(args, setup, by_preset, [], started)  # a partial record survives a stop
+                elapsed_s = time.monotonic() - started
+                print(f"capacity: {preset.id} done ({elapsed_s:.0f} s)", flush=True)
             verdicts = [] if pending is None else pending.result()
         _write(args, setup, by_preset, verdicts, started)
     print((args.out / "capacity.md").read_text())
