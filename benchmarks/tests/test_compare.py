@@ -11,6 +11,7 @@ from demo_bench.compare.analysis import layout_numbers, meets_slos, ratios
 from demo_bench.compare.cli import main
 from demo_bench.compare.synthetic import write_synthetic_comparison
 from demo_bench.rehearsal.analysis import PoolSample, Sample
+from demo_bench.rehearsal.report import build_report
 from demo_bench.rehearsal.run import RawRun
 from demo_testing.doubles import write_tiny_corpus
 
@@ -51,6 +52,15 @@ def test_goodput_per_gpu_and_the_ratio_to_aggregated() -> None:
     assert ratios({"aggregated": aggregated, "static": static}) == {
         "static": pytest.approx((90 / 500) / (40 / 800), rel=1e-3)
     }
+
+
+def test_the_rehearsal_and_the_comparison_count_one_run_the_same_way() -> None:
+    """One rule for requests cut by the stop: left out of both reports, counted apart."""
+    raw = _raw(gpus=5, good=30, bad=5, cut=4)
+    raw.samples.append(_sample(2, 0.2, 0.02, ok=False, reason="http_500"))
+    compared, rehearsed = layout_numbers(raw), build_report(raw)
+    assert (compared["requests"], compared["failed"], compared["cut_at_stop"]) == (36, 1, 4)
+    assert (rehearsed["requests"], rehearsed["errors"], rehearsed["cut_at_stop"]) == (36, 1, 4)
 
 
 def test_the_report_carries_the_whole_cycles_attainment_and_the_profile(tmp_path: Path) -> None:

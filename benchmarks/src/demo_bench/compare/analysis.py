@@ -18,6 +18,7 @@ from demo_bench.rehearsal.analysis import (
     select,
     slo_attainment,
     values,
+    without_cut,
 )
 from demo_bench.rehearsal.report import cpu_guard
 from demo_bench.rehearsal.run import RawRun
@@ -62,14 +63,9 @@ def phase_numbers(raw: RawRun, span: PhaseSpan) -> dict[str, Any]:
     }
 
 
-# In flight when the run stopped ("stopped"; "cancelled" in records from before that status):
-# neither a success nor a miss.
-CUT_AT_STOP = ("stopped", "cancelled")
-
-
 def layout_numbers(raw: RawRun) -> dict[str, Any]:
-    cut = sum(1 for s in raw.samples if s.reason in CUT_AT_STOP)
-    raw = dataclasses.replace(raw, samples=[s for s in raw.samples if s.reason not in CUT_AT_STOP])
+    samples, cut = without_cut(raw.samples)
+    raw = dataclasses.replace(raw, samples=samples)
     end_s = max([s.t_s for s in raw.samples] + [p.t_s for p in raw.pools] + [0.0])
     spans = first_cycle(phase_spans(raw.timeline, end_s))
     phases = [phase_numbers(raw, s) for s in spans]

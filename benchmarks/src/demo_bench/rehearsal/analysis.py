@@ -34,6 +34,18 @@ class Sample:
     frozen_s: float = 0.0  # time in pauses over the freeze threshold (records.FREEZE_GAP_NS)
 
 
+# Requests in flight when a run stopped ("stopped"; "cancelled" in records from before that
+# status) are neither a success nor a miss: every report leaves them out of its figures and
+# counts them apart as cut (docs/measurement-conventions.md), as the app's own summary does.
+CUT_AT_STOP = ("stopped", "cancelled")
+
+
+def without_cut(samples: Sequence[Sample]) -> tuple[list[Sample], int]:
+    """The samples that count, and how many the stop cut."""
+    kept = [s for s in samples if s.reason not in CUT_AT_STOP]
+    return kept, len(samples) - len(kept)
+
+
 # A workload's SLO bounds, seconds: (TTFT, mean ITL, longest pause); runs recorded before the
 # stall bound carry (TTFT, ITL) only.
 SloBounds = tuple[float, ...]

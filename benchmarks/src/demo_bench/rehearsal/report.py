@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from demo_bench.rehearsal.analysis import (
     phase_spans,
     slo_attainment,
     stress_effect,
+    without_cut,
 )
 from demo_bench.rehearsal.run import RawRun
 from demo_common.percentile import percentile
@@ -24,6 +26,8 @@ STATIC_GPUS = 8
 
 
 def build_report(raw: RawRun) -> dict[str, Any]:
+    samples, cut = without_cut(raw.samples)
+    raw = dataclasses.replace(raw, samples=samples)
     end_s = max([s.t_s for s in raw.samples] + [p.t_s for p in raw.pools] + [0.0])
     spans = first_cycle(phase_spans(raw.timeline, end_s))
     marks = [
@@ -67,6 +71,7 @@ def build_report(raw: RawRun) -> dict[str, Any]:
         "wall_s": round(raw.wall_s, 1),
         "requests": len(raw.samples),
         "errors": sum(1 for s in raw.samples if not s.ok),
+        "cut_at_stop": cut,
         "valid": cpu["valid"],
         "cpu": cpu,
         "phases": phases,
@@ -189,7 +194,8 @@ def markdown(r: dict[str, Any]) -> str:
         f"# Rehearsal ({r.get('mode', 'auto')} mode) on the local stack",
         "",
         f"{r['what']}. Started {r['started_at']}, speed {r['speed']:g}, env {r['env']}, "
-        f"script {r['script']}; {r['requests']} requests ({r['errors']} failed); "
+        f"script {r['script']}; {r['requests']} requests ({r['errors']} failed, "
+        f"{r.get('cut_at_stop', 0)} more cut by the stop and left out); "
         f"{r['wall_s']:.0f} s of wall time. **All times are demo seconds** "
         "(since the controller started).",
         "",
