@@ -13,6 +13,8 @@ from demo_bench.rehearsal.analysis import (
     stress_effect,
     windows,
 )
+from demo_bench.rehearsal.report import _by_process
+from demo_bench.rehearsal.run import _stack_part
 
 TIMELINE = [
     {"t_s": 0.0, "kind": "mode", "phase": None, "message": "auto"},
@@ -122,3 +124,20 @@ def test_gpu_seconds_integrates_desired() -> None:
     series = pools([(0.0, 2, 2, 3), (100.0, 3, 2, 3), (200.0, 3, 3, 5)])
     # 5 GPUs for 100 s, 6 for 100 s, 8 for 100 s.
     assert gpu_seconds(series, 0.0, 300.0) == 1900.0
+
+
+def test_the_cpu_table_names_each_part_of_the_stack() -> None:
+    mocker = ["python", "-m", "dynamo.mocker", "--model-path", "m", "--disaggregation-mode"]
+    assert _stack_part([*mocker, "decode"]) == "decode"
+    assert _stack_part([*mocker, "agg"]) == "aggregated"
+    assert _stack_part(["python", "-m", "dynamo.frontend", "--http-port", "1"]) == "frontend"
+    assert _stack_part(["/usr/bin/prometheus", "--config.file=x"]) == "prometheus"
+    assert _stack_part(["python", "-m", "localcluster", "up"]) == "other"
+    samples = [
+        {"machine": 50.0, "client": 20.0, "stack": 30.0, "proc:decode": 30.0},
+        {"machine": 60.0, "client": 40.0, "stack": 10.0, "proc:frontend": 10.0},
+    ]
+    table = _by_process(samples)
+    assert list(table) == ["client", "decode", "frontend"]
+    assert table["decode"] == {"p50": 15.0, "p90": 27.0, "peak": 30.0}  # absent = 0
+    assert table["client"]["peak"] == 40.0

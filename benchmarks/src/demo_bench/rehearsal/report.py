@@ -150,10 +150,25 @@ def cpu_guard(raw: RawRun) -> dict[str, Any]:
             "p90": _r(percentile(stack, 90)),
         },
         "client_lag_saturated_share": round(lagged, 3),
+        "by_process_pct_of_one_core": _by_process(raw.cpu),
         "valid": not reasons,
         "invalid_because": reasons,
         "note": "the machine is shared: machine-wide CPU includes other work running beside",
     }
+
+
+def _by_process(samples: list[dict[str, float]]) -> dict[str, dict[str, float | None]]:
+    """Where the CPU goes: the app (client, API, UI, controller: one process) and each part of
+    the stack, p50 / p90 / peak over the run's samples (a part absent from a sample used none)."""
+    parts = ["client", *sorted({k for c in samples for k in c if k.startswith("proc:")})]
+    table = {}
+    for part in parts:
+        xs = [c.get(part, 0.0) for c in samples]
+        table[part.removeprefix("proc:")] = {
+            "p50": _r(percentile(xs, 50)), "p90": _r(percentile(xs, 90)),
+            "peak": _r(max(xs)) if xs else None,
+        }  # fmt: skip
+    return table
 
 
 def _r(value: float | None) -> float | None:
@@ -285,6 +300,14 @@ def markdown(r: dict[str, Any]) -> str:
         f"of one core; client {_fmt(c['client_pct_of_one_core']['p50'], '%')} / "
         f"{_fmt(c['client_pct_of_one_core']['p90'], '%')} of one core; client loop lag over its "
         f"bound in {c['client_lag_saturated_share']:.0%} of live windows. {c['note']}.",
+        "",
+        "| process (% of one core) | p50 | p90 | peak |",
+        "|---|---|---|---|",
+        *[
+            f"| {'app (client, API, UI, controller)' if name == 'client' else name} | "
+            f"{_fmt(v['p50'], '%')} | {_fmt(v['p90'], '%')} | {_fmt(v['peak'], '%')} |"
+            for name, v in c.get("by_process_pct_of_one_core", {}).items()
+        ],
         "",
         "## Scaling events",
         "",

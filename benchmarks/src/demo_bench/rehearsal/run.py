@@ -207,7 +207,7 @@ class _Sampler:
 
     def _cpu(self) -> dict[str, float]:
         return {"machine": psutil.cpu_percent(None), "client": self._me.cpu_percent(None),
-                "stack": _tree_cpu(self._me, self._tree)}  # fmt: skip
+                **_tree_cpu(self._me, self._tree)}  # fmt: skip
 
 
 def _backend_ports(settings: Settings) -> PortsFactory:
@@ -239,17 +239,34 @@ async def _manual_play(
     ctl.timeline.add("mode", "presenter", "manual rehearsal done")
 
 
-def _tree_cpu(me: psutil.Process, known: dict[int, psutil.Process]) -> float:
-    """CPU % (of one core) of every descendant: the stack's supervisor, frontend, workers,
-    Prometheus. Processes are kept between samples so cpu_percent has an interval."""
-    total = 0.0
+def _tree_cpu(me: psutil.Process, known: dict[int, psutil.Process]) -> dict[str, float]:
+    """CPU % (of one core) of every descendant, summed per part of the stack ("proc:frontend",
+    "proc:prefill" for the prefill mockers, ..., "proc:other" for the supervisor) and in all
+    ("stack"). Processes are kept between samples so cpu_percent has an interval."""
+    parts: dict[str, float] = {"stack": 0.0}
     for child in me.children(recursive=True):
         proc = known.setdefault(child.pid, child)
         try:
-            total += proc.cpu_percent(None)
+            pct = proc.cpu_percent(None)
+            key = f"proc:{_stack_part(proc.cmdline())}"
         except psutil.Error:
             known.pop(child.pid, None)
-    return total
+            continue
+        parts["stack"] += pct
+        parts[key] = parts.get(key, 0.0) + pct
+    return parts
+
+
+def _stack_part(cmdline: list[str]) -> str:
+    """Which part of the local stack a process is, from how the local cluster starts it."""
+    if "dynamo.frontend" in cmdline:
+        return "frontend"
+    if "dynamo.mocker" in cmdline and "--disaggregation-mode" in cmdline:
+        mode = cmdline[cmdline.index("--disaggregation-mode") + 1]
+        return "aggregated" if mode == "agg" else mode
+    if cmdline and Path(cmdline[0]).name == "prometheus":
+        return "prometheus"
+    return "other"
 
 
 # The prefill-side prefix reuse the router saw (not usage.cached_tokens: in disaggregated
