@@ -30,6 +30,7 @@ from localcluster.control_api import (
     create_control_app,
 )
 from localcluster.control_server import ControlServer
+from localcluster.discovery import forget_instances, listening_ports
 from localcluster.errors import (
     MissingBinaryError,
     PortInUseError,
@@ -38,7 +39,7 @@ from localcluster.errors import (
 )
 from localcluster.modeldir import write_model_dir
 from localcluster.perfmodel import hardware_profile
-from localcluster.pools import NodePools, WorkerPool, WorkerState
+from localcluster.pools import NodePools, Worker, WorkerPool, WorkerState
 from localcluster.processes import ChildProcess
 from localcluster.prometheus import PrometheusServer
 from localcluster.settings import POOL_NAMES, LocalClusterSettings, PoolName, reachable
@@ -187,6 +188,8 @@ class LocalCluster:
                 readiness_delay_ns=delay_ns,
                 drain_timeout_s=s.drain_timeout_s,
                 crash_backoff_ns=(int(s.scaled(1.0) * 1e9), int(s.scaled(60.0) * 1e9)),
+                on_ready=self._remember_ports,
+                on_died=self._forget_instances,
             )
         self.node.set_initial({p: s.initial_replicas(p) for p in POOL_NAMES})
 
@@ -241,6 +244,16 @@ class LocalCluster:
                 return resp.status == 200 and body.get("status") == "ready"
         except (aiohttp.ClientError, TimeoutError, ValueError):
             return False
+
+    @staticmethod
+    def _remember_ports(worker: Worker) -> None:
+        pid = worker.process.pid if worker.process is not None else None
+        worker.listen_ports = listening_ports(pid) if pid is not None else frozenset()
+
+    def _forget_instances(self, worker: Worker) -> None:
+        removed = forget_instances(self.discovery_dir, worker.listen_ports)
+        if removed:
+            log.info("%s died: removed its discovery records %s", worker.name, removed)
 
     def _unpromised_port(self) -> int:
         """A free port no worker holds: a pending worker binds its port only when it launches,

@@ -45,6 +45,11 @@ class WorkerProcess(Protocol):
 Launcher = Callable[[PoolName, int, int], WorkerProcess]
 ReadinessProbe = Callable[[int], Awaitable[bool]]
 PortAllocator = Callable[[], int]
+WorkerHook = Callable[["Worker"], None]
+
+
+def _no_hook(worker: Worker) -> None:
+    pass
 
 
 class WorkerState(enum.StrEnum):
@@ -62,6 +67,7 @@ class Worker:
     launch_at_ns: int
     state: WorkerState = WorkerState.PENDING
     process: WorkerProcess | None = None
+    listen_ports: frozenset[int] = frozenset()  # taken when ready: its records name them
     stop_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
@@ -83,8 +89,12 @@ class WorkerPool:
         drain_timeout_s: float,
         crash_backoff_ns: tuple[int, int] = (1_000_000_000, 60_000_000_000),
         clock_ns: Callable[[], int] = time.monotonic_ns,
+        on_ready: WorkerHook = _no_hook,
+        on_died: WorkerHook = _no_hook,
     ) -> None:
         self.name = name
+        # The cluster's view of a worker's life beyond the pool: discovery (cluster.py).
+        self._on_ready, self._on_died = on_ready, on_died
         self.desired = 0
         self.workers: list[Worker] = []
         self.replacements = 0
@@ -138,6 +148,7 @@ class WorkerPool:
                     self.workers.remove(worker)
             elif process is not None and process.returncode is not None:
                 log.warning("%s exited with %s; replacing it", worker.name, process.returncode)
+                self._on_died(worker)
                 self.workers.remove(worker)
                 self.replacements += 1
                 if worker.state is WorkerState.STARTING:
@@ -169,6 +180,7 @@ class WorkerPool:
             for worker, is_ready in zip(starting, ready, strict=True):
                 if is_ready:
                     worker.state = WorkerState.READY
+                    self._on_ready(worker)
                     self._crash_backoff_ns = 0
                     log.info("%s ready", worker.name)
 

@@ -46,6 +46,7 @@ class FakeProcess:
 class Harness:
     def __init__(self, delay_ns: int = 100) -> None:
         self.now_ns = 0
+        self.hooks: list[tuple[str, str]] = []
         self.ready_ports: set[int] = set()
         self.launched: list[tuple[PoolName, int]] = []
         ports = itertools.count(20000)
@@ -57,6 +58,8 @@ class Harness:
             readiness_delay_ns=delay_ns,
             drain_timeout_s=1.0,
             clock_ns=lambda: self.now_ns,
+            on_ready=lambda w: self.hooks.append(("ready", w.name)),
+            on_died=lambda w: self.hooks.append(("died", w.name)),
         )
 
     def launch(self, pool: PoolName, index: int, port: int) -> FakeProcess:
@@ -122,6 +125,8 @@ async def test_a_dead_worker_is_replaced_after_the_delay() -> None:
     assert h.pool.kill_worker(0)
     await h.pool.reconcile()
     assert h.pool.replacements == 1
+    # Told once each: ready (its ports are taken), then died (its discovery records go).
+    assert h.hooks == [("ready", "decode-0"), ("died", "decode-0")]
     assert [w.state for w in h.pool.workers] == [WorkerState.PENDING]
     h.now_ns = 50
     await h.pool.reconcile()
