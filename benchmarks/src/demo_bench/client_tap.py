@@ -19,11 +19,11 @@ import contextvars
 import json
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from loadgen.client.transport import StreamResponse, Transport
+from loadgen.client.transport import PushResponse, StreamResponse, Transport
 
 TIMING_MARKER = b'"timing"'
 TIMING_EXTRA_BODY = {"nvext": {"extra_fields": ["timing"]}}
@@ -108,6 +108,33 @@ class _TappedResponse:
             yield chunk
 
 
+class _TappedPushResponse:
+    def __init__(self, inner: PushResponse, counter: EventCounter, slot: TimingSlot | None) -> None:
+        self._inner = inner
+        self._counter = counter
+        self._slot = slot
+
+    @property
+    def status(self) -> int:
+        return self._inner.status
+
+    async def read_body(self, limit: int) -> bytes:
+        return await self._inner.read_body(limit)
+
+    async def pump(self, on_chunk: Callable[[bytes], bool]) -> bool:
+        count = self._counter.add
+        keep = None if self._slot is None else self._slot.reads.append
+        clock = time.perf_counter_ns
+
+        def tapped(chunk: bytes) -> bool:
+            count(clock(), chunk)
+            if keep is not None:
+                keep(chunk)
+            return on_chunk(chunk)
+
+        return await self._inner.pump(tapped)
+
+
 class ProbeTransport:
     """A Transport that passes everything through, counts events and fills the current
     TimingSlot (when the sender set one)."""
@@ -119,6 +146,10 @@ class ProbeTransport:
     @asynccontextmanager
     async def post_stream(
         self, url: str, body: bytes, headers: Mapping[str, str]
-    ) -> AsyncIterator[StreamResponse]:
+    ) -> AsyncIterator[StreamResponse | PushResponse]:
         async with self._inner.post_stream(url, body, headers) as response:
-            yield _TappedResponse(response, self._counter, CURRENT_SLOT.get())
+            slot = CURRENT_SLOT.get()
+            if isinstance(response, PushResponse):
+                yield _TappedPushResponse(response, self._counter, slot)
+            else:
+                yield _TappedResponse(response, self._counter, slot)
