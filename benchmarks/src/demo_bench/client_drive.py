@@ -9,6 +9,7 @@ apart from the stack's. Run: `python -m demo_bench.client_drive SPEC.json OUT.js
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import json
 import sys
@@ -197,6 +198,10 @@ class _Sampler:
             now = time.perf_counter_ns()
             self.lateness.append((now, (now - due) / 1e6))
             self.take()
+            # The drive keeps every record for its statistics, which the app never does: out
+            # of the collector's scans (O(1)), or its full collections grow with the run
+            # (measured: 254 ms pauses after 15 s at 660 streams).
+            gc.freeze()
 
 
 async def drive(spec: DriveSpec) -> dict[str, Any]:
