@@ -82,54 +82,50 @@ def extract_server_ttft_ms(raw: bytes) -> float | None:
     return None
 
 
-class _TappedResponse:
+class _Tapped:
+    """What both tapped responses pass through unchanged."""
+
+    def __init__(
+        self, inner: StreamResponse | PushResponse, counter: EventCounter, slot: TimingSlot | None
+    ) -> None:
+        self._counter = counter
+        self._slot = slot
+        self._base = inner
+
+    @property
+    def status(self) -> int:
+        return self._base.status
+
+    async def read_body(self, limit: int) -> bytes:
+        return await self._base.read_body(limit)
+
+    def tap(self, chunk: bytes) -> None:
+        self._counter.add(time.perf_counter_ns(), chunk)
+        if self._slot is not None:
+            self._slot.reads.append(chunk)
+
+
+class _TappedResponse(_Tapped):
     def __init__(
         self, inner: StreamResponse, counter: EventCounter, slot: TimingSlot | None
     ) -> None:
+        super().__init__(inner, counter, slot)
         self._inner = inner
-        self._counter = counter
-        self._slot = slot
-
-    @property
-    def status(self) -> int:
-        return self._inner.status
-
-    async def read_body(self, limit: int) -> bytes:
-        return await self._inner.read_body(limit)
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        count = self._counter.add
-        keep = None if self._slot is None else self._slot.reads.append
-        clock = time.perf_counter_ns
         async for chunk in self._inner.chunks():
-            count(clock(), chunk)
-            if keep is not None:
-                keep(chunk)
+            self.tap(chunk)
             yield chunk
 
 
-class _TappedPushResponse:
+class _TappedPushResponse(_Tapped):
     def __init__(self, inner: PushResponse, counter: EventCounter, slot: TimingSlot | None) -> None:
+        super().__init__(inner, counter, slot)
         self._inner = inner
-        self._counter = counter
-        self._slot = slot
-
-    @property
-    def status(self) -> int:
-        return self._inner.status
-
-    async def read_body(self, limit: int) -> bytes:
-        return await self._inner.read_body(limit)
 
     async def pump(self, on_chunk: Callable[[bytes], bool]) -> bool:
-        count = self._counter.add
-        keep = None if self._slot is None else self._slot.reads.append
-        clock = time.perf_counter_ns
-
         def tapped(chunk: bytes) -> bool:
-            count(clock(), chunk)
-            if keep is not None:
-                keep(chunk)
+            self.tap(chunk)
             return on_chunk(chunk)
 
         return await self._inner.pump(tapped)

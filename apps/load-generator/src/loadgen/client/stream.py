@@ -237,12 +237,7 @@ class _StreamState:
         self._content_event(at_ns, tokens, data)
 
     def _parsed(self, name: str, data: bytes, at_ns: int) -> bool:
-        try:
-            chunk = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            raise _Malformed(f"event is not JSON: {data[:120]!r}") from exc
-        if not isinstance(chunk, dict):
-            raise _Malformed(f"event is not a JSON object: {data[:120]!r}")
+        chunk = _object_of(data)
         if name == "error" or "error" in chunk:
             raise _StreamFailed(json.dumps(chunk.get("error", chunk))[:400])
         usage = chunk.get("usage")
@@ -349,7 +344,7 @@ def _text_of(choices: Any) -> str:
 
 
 def _object_of(data: bytes) -> dict[str, Any]:
-    """An event the byte checks took, parsed in full at the end of the stream."""
+    """An event's JSON object (_Malformed if it is none)."""
     try:
         chunk = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
