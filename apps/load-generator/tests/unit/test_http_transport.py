@@ -157,3 +157,21 @@ async def test_only_http_urls() -> None:
     with pytest.raises(TransportConnectError, match="not an http"):
         async with transport.post_stream("ftp://x/y", b"{}", {}):
             pass
+
+
+async def test_a_name_is_looked_up_once_per_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
+    loop = asyncio.get_running_loop()
+    lookups: list[str] = []
+
+    async def getaddrinfo(host: str, port: int, **kw: object) -> list[tuple[object, ...]]:
+        lookups.append(host)
+        return [(2, 1, 6, "", ("10.0.0.7", port))]
+
+    monkeypatch.setattr(loop, "getaddrinfo", getaddrinfo)
+    transport = StreamingHttpTransport()
+    assert await transport._address("frontend", 8000) == "10.0.0.7"
+    assert await transport._address("frontend", 8000) == "10.0.0.7"
+    assert lookups == ["frontend"]
+    monkeypatch.setattr(loop, "time", lambda: 1e12)  # long after the TTL
+    await transport._address("frontend", 8000)
+    assert lookups == ["frontend", "frontend"]

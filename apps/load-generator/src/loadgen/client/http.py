@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -23,6 +24,9 @@ from loadgen.errors import TransportConnectError, TransportDisconnected, Transpo
 
 OnChunk = Callable[[bytes], bool]  # one read of the body; True: the client has all it needs
 MAX_HEAD_BYTES = 64 * 1024
+# A name is resolved at most this often (aiohttp's default): looked up per request, every
+# TTFT would include the cluster DNS round trips (several, with Kubernetes' search domains).
+DNS_TTL_S = 10.0
 _UNTIL_CLOSE = -1
 
 
@@ -258,6 +262,7 @@ class StreamingHttpTransport:
         self._read_timeout_s = read_timeout_s
         self._open: set[_Connection] = set()
         self._ssl: ssl.SSLContext | None = None
+        self._resolved: dict[tuple[str, int], tuple[float, str]] = {}  # -> (until, address)
 
     async def __aenter__(self) -> StreamingHttpTransport:
         return self
@@ -280,6 +285,20 @@ class StreamingHttpTransport:
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         return head + body, parts.hostname, port, secure
 
+    async def _address(self, host: str, port: int) -> str:
+        """`host`'s address, looked up at most once per DNS_TTL_S."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        cached = self._resolved.get((host, port))
+        if cached is not None and now < cached[0]:
+            return cached[1]
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        if not infos:
+            raise OSError(f"no address for {host}")
+        address = str(infos[0][4][0])
+        self._resolved[(host, port)] = (now + DNS_TTL_S, address)
+        return address
+
     @asynccontextmanager
     async def post_stream(
         self, url: str, body: bytes, headers: Mapping[str, str]
@@ -291,12 +310,15 @@ class StreamingHttpTransport:
         conn = _Connection(request)
         try:
             async with asyncio.timeout(self._connect_timeout_s):
+                address = await self._address(host, port)
                 await loop.create_connection(
-                    lambda: conn, host, port, ssl=self._ssl if secure else None
-                )
+                    lambda: conn, address, port, ssl=self._ssl if secure else None,
+                    server_hostname=host if secure else None,
+                )  # fmt: skip
         except TimeoutError:
             raise TransportTimeout(f"connect to {host}:{port} timed out") from None
         except OSError as exc:
+            self._resolved.pop((host, port), None)  # the next request looks the name up again
             raise TransportConnectError(f"{host}:{port}: {exc.strerror or exc}") from exc
         self._open.add(conn)
         try:
