@@ -30,6 +30,9 @@ class FakeSocket:
     def close(self) -> None:
         self.closed = True
 
+    def is_closing(self) -> bool:
+        return self.closed
+
 
 def chunked(*pieces: bytes) -> bytes:
     return (
@@ -175,3 +178,26 @@ async def test_a_name_is_looked_up_once_per_ttl(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(loop, "time", lambda: 1e12)  # long after the TTL
     await transport._address("frontend", 8000)
     assert lookups == ["frontend", "frontend"]
+
+
+async def test_a_whole_answer_is_left_for_the_server_to_close() -> None:
+    conn, sock = connect()
+    conn.data_received(CHUNKED_HEAD + chunked(*EVENTS))
+    response = _Response(conn, await conn.head, idle_s=5.0)
+    assert await response.pump(lambda data: b"[DONE]" in data) is True
+    conn.release()
+    assert not sock.closed  # the server closes first (it was asked to): its TIME_WAIT
+    conn.connection_lost(None)  # and nothing is raised to anybody
+
+
+async def test_a_cut_stream_is_closed_at_once() -> None:
+    conn, sock = connect()
+    conn.data_received(CHUNKED_HEAD + b"9\r\ndata: a\n\n\r\n")  # the answer goes on
+    response = _Response(conn, await conn.head, idle_s=5.0)
+    pumping = asyncio.ensure_future(response.pump(lambda data: False))
+    await asyncio.sleep(0)
+    pumping.cancel()  # e.g. the presenter's stop: the server must see the client go
+    with pytest.raises(asyncio.CancelledError):
+        await pumping
+    conn.release()
+    assert sock.closed

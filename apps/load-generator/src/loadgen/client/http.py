@@ -27,6 +27,9 @@ MAX_HEAD_BYTES = 64 * 1024
 # A name is resolved at most this often (aiohttp's default): looked up per request, every
 # TTFT would include the cluster DNS round trips (several, with Kubernetes' search domains).
 DNS_TTL_S = 10.0
+# After a whole answer the server closes first (the request said `Connection: close`), so the
+# closed socket's TIME_WAIT is its, not one of our ephemeral ports; we close after this.
+CLOSE_GRACE_S = 5.0
 _UNTIL_CLOSE = -1
 
 
@@ -53,6 +56,8 @@ class _Connection(asyncio.Protocol):
         self._sink: OnChunk | None = None
         self._complete = False  # the body's framing said it is over
         self._closing = False  # we closed it: nobody waits for these futures any more
+        self._linger: asyncio.TimerHandle | None = None
+        self.on_lost: Callable[[], None] | None = None
 
     # ----- asyncio callbacks ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -60,6 +65,10 @@ class _Connection(asyncio.Protocol):
         self.transport.write(self._request)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._linger is not None:
+            self._linger.cancel()
+        if self.on_lost is not None:
+            self.on_lost()
         if self._closing:
             return
         if self._mode == "close" and exc is None:
@@ -200,6 +209,17 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
+    def release(self) -> None:
+        """Done with it: a stream that ended well is left for the server to close (within
+        CLOSE_GRACE_S); any other is closed now, so the server sees the client go."""
+        done = self.done
+        if not done.done() or done.cancelled() or done.exception() is not None:
+            self.close()
+            return
+        self._closing = True
+        if self.transport is not None and not self.transport.is_closing():
+            self._linger = self._loop.call_later(CLOSE_GRACE_S, self.transport.close)
+
     def attach(self, sink: OnChunk) -> None:
         """From now on every body read goes to `sink` (first what arrived with the head)."""
         early, self._early = self._early, []
@@ -321,6 +341,7 @@ class StreamingHttpTransport:
             self._resolved.pop((host, port), None)  # the next request looks the name up again
             raise TransportConnectError(f"{host}:{port}: {exc.strerror or exc}") from exc
         self._open.add(conn)
+        conn.on_lost = lambda: self._open.discard(conn)
         try:
             try:
                 async with asyncio.timeout(self._read_timeout_s):  # until the response head
@@ -329,5 +350,4 @@ class StreamingHttpTransport:
                 raise TransportTimeout(f"no response within {self._read_timeout_s:g} s") from None
             yield _Response(conn, status, self._read_timeout_s)
         finally:
-            self._open.discard(conn)
-            conn.close()
+            conn.release()
