@@ -98,6 +98,7 @@ class _Connection(asyncio.Protocol):
         self._buffer = bytearray()
         self._transport: asyncio.Transport | None = None
         self._task: asyncio.Task[None] | None = None
+        self._close_after = False  # the request said `Connection: close`
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
@@ -124,6 +125,8 @@ class _Connection(asyncio.Protocol):
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
                 length = int(value.strip())
+            elif name.strip().lower() == b"connection":  # as a real server (hyper) honours it
+                self._close_after = value.strip().lower() == b"close"
         if len(self._buffer) < end + 4 + length:
             return
         body = bytes(self._buffer[end + 4 : end + 4 + length])
@@ -156,7 +159,9 @@ class _Connection(asyncio.Protocol):
                 await asyncio.sleep(interval_s)
         transport.write(http_chunk(closing_events(model, prompt_tokens, tokens)) + b"0\r\n\r\n")
         self._task = None
-        if self._buffer:  # the next request on this keep-alive connection
+        if self._close_after:
+            transport.close()
+        elif self._buffer:  # the next request on this keep-alive connection
             self._try_start()
 
 

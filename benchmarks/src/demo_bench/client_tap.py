@@ -19,11 +19,11 @@ import contextvars
 import json
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from loadgen.client.transport import StreamResponse, Transport
+from loadgen.client.transport import PushResponse, StreamResponse, Transport
 
 TIMING_MARKER = b'"timing"'
 TIMING_EXTRA_BODY = {"nvext": {"extra_fields": ["timing"]}}
@@ -82,30 +82,53 @@ def extract_server_ttft_ms(raw: bytes) -> float | None:
     return None
 
 
-class _TappedResponse:
+class _Tapped:
+    """What both tapped responses pass through unchanged."""
+
     def __init__(
-        self, inner: StreamResponse, counter: EventCounter, slot: TimingSlot | None
+        self, inner: StreamResponse | PushResponse, counter: EventCounter, slot: TimingSlot | None
     ) -> None:
-        self._inner = inner
         self._counter = counter
         self._slot = slot
+        self._base = inner
 
     @property
     def status(self) -> int:
-        return self._inner.status
+        return self._base.status
 
     async def read_body(self, limit: int) -> bytes:
-        return await self._inner.read_body(limit)
+        return await self._base.read_body(limit)
+
+    def tap(self, chunk: bytes) -> None:
+        self._counter.add(time.perf_counter_ns(), chunk)
+        if self._slot is not None:
+            self._slot.reads.append(chunk)
+
+
+class _TappedResponse(_Tapped):
+    def __init__(
+        self, inner: StreamResponse, counter: EventCounter, slot: TimingSlot | None
+    ) -> None:
+        super().__init__(inner, counter, slot)
+        self._inner = inner
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        count = self._counter.add
-        keep = None if self._slot is None else self._slot.reads.append
-        clock = time.perf_counter_ns
         async for chunk in self._inner.chunks():
-            count(clock(), chunk)
-            if keep is not None:
-                keep(chunk)
+            self.tap(chunk)
             yield chunk
+
+
+class _TappedPushResponse(_Tapped):
+    def __init__(self, inner: PushResponse, counter: EventCounter, slot: TimingSlot | None) -> None:
+        super().__init__(inner, counter, slot)
+        self._inner = inner
+
+    async def pump(self, on_chunk: Callable[[bytes], bool]) -> bool:
+        def tapped(chunk: bytes) -> bool:
+            self.tap(chunk)
+            return on_chunk(chunk)
+
+        return await self._inner.pump(tapped)
 
 
 class ProbeTransport:
@@ -119,6 +142,10 @@ class ProbeTransport:
     @asynccontextmanager
     async def post_stream(
         self, url: str, body: bytes, headers: Mapping[str, str]
-    ) -> AsyncIterator[StreamResponse]:
+    ) -> AsyncIterator[StreamResponse | PushResponse]:
         async with self._inner.post_stream(url, body, headers) as response:
-            yield _TappedResponse(response, self._counter, CURRENT_SLOT.get())
+            slot = CURRENT_SLOT.get()
+            if isinstance(response, PushResponse):
+                yield _TappedPushResponse(response, self._counter, slot)
+            else:
+                yield _TappedResponse(response, self._counter, slot)

@@ -13,7 +13,7 @@ from typing import Any
 
 import psutil
 
-from demo_bench import client_bench, disagg, fidelity, stack, timing_cost
+from demo_bench import client_bench, client_hotpath, disagg, fidelity, stack, timing_cost
 
 Section = Callable[[Path, bool, Callable[[str], None]], dict[str, Any]]
 
@@ -30,6 +30,7 @@ SECTIONS: dict[str, Section] = {
     "stack": stack.run,
     "timing-cost": timing_cost.run,
     "client": client_bench.run,
+    "client-hotpath": client_hotpath.run,
 }
 
 

@@ -13,7 +13,7 @@ import aiohttp
 
 from demo_common.corpus import Corpus
 from demo_common.tokenizer import count_chat_tokens, count_tokens
-from loadgen.client import AiohttpTransport, StreamingClient
+from loadgen.client import StreamingClient, StreamingHttpTransport
 from loadgen.clock import Clock, MonotonicClock
 from loadgen.controller.core import ScenarioController
 from loadgen.controller_wiring import PortsFactory, ScenarioPorts, open_scenario
@@ -145,7 +145,7 @@ async def open_runtime(
         store = ConversationStore(settings.conversations_max)
         if sender is None:
             transport = await stack.enter_async_context(
-                AiohttpTransport(read_timeout_s=settings.read_timeout_s)
+                StreamingHttpTransport(read_timeout_s=settings.read_timeout_s)
             )
             key = settings.endpoint_api_key
             sender = StreamingClient(

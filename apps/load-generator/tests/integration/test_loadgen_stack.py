@@ -15,10 +15,10 @@ from demo_common.corpus import Corpus, load_corpus
 from demo_common.tokenizer import count_chat_tokens, count_tokens
 from demo_testing.doubles import write_tiny_corpus
 from loadgen.client import (
-    AiohttpTransport,
     ChatRequest,
     RequestRecord,
     StreamingClient,
+    StreamingHttpTransport,
     Workload,
 )
 from loadgen.clock import MonotonicClock
@@ -75,7 +75,7 @@ class Tracking:
 
 @asynccontextmanager
 async def stack_client(stack: LocalCluster) -> AsyncIterator[Tracking]:
-    async with AiohttpTransport(read_timeout_s=30) as transport:
+    async with StreamingHttpTransport(read_timeout_s=30) as transport:  # the app's
         yield Tracking(
             StreamingClient(
                 transport,

@@ -16,7 +16,7 @@ from demo_common.tokenizer import count_chat_tokens, count_tokens
 from demo_testing.accounting import error_reasons, totals, unaccounted
 from demo_testing.bad_openai import EXPECTED_REASON, MODES, bad_openai_server
 from demo_testing.doubles import write_tiny_corpus
-from loadgen.client import AiohttpTransport, StreamingClient
+from loadgen.client import AiohttpTransport, StreamingClient, StreamingHttpTransport
 from loadgen.clock import MonotonicClock
 from loadgen.demo_script.load import LoadConfig, Mix
 from loadgen.records import ChatRequest
@@ -27,13 +27,16 @@ from .test_loadgen_api import AUTH, served_app
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.parametrize("transport_type", [AiohttpTransport, StreamingHttpTransport])
 @pytest.mark.parametrize("mode", sorted(MODES))
-async def test_each_misbehaviour_ends_as_one_record_with_its_reason(mode: str) -> None:
+async def test_each_misbehaviour_ends_as_one_record_with_its_reason(
+    mode: str, transport_type: type[AiohttpTransport | StreamingHttpTransport]
+) -> None:
     request = ChatRequest(workload="reasoning", messages=({"role": "user", "content": "hi"},),
                           max_tokens=8)  # fmt: skip
     async with (
         bad_openai_server() as server,
-        AiohttpTransport(read_timeout_s=0.5) as transport,
+        transport_type(read_timeout_s=0.5) as transport,
     ):
         client = StreamingClient(
             transport, base_url=f"{server.url}/{mode}", model="m", count_tokens=count_tokens,

@@ -14,12 +14,13 @@ import asyncio
 import itertools
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
+from loadgen.client import scan
 from loadgen.client.sse import SSEFormatError, SSEParser
-from loadgen.client.transport import Transport
+from loadgen.client.transport import PushResponse, Transport
 from loadgen.clock import Clock, MonotonicClock
 from loadgen.errors import TransportConnectError, TransportDisconnected, TransportTimeout
 from loadgen.records import (
@@ -36,6 +37,9 @@ from loadgen.records import (
 
 TokenCounter = Callable[[str], int]
 ERROR_BODY_LIMIT = 2048
+# "fast": byte checks after the first content event (loadgen.client.scan); "full": every
+# event through SSEParser and orjson, the path before 2026-12-07 (the benchmark's baseline).
+EventParsing = Literal["fast", "full"]
 
 
 class _Malformed(Exception):
@@ -61,6 +65,7 @@ class StreamingClient:
         request_timeout_s: float = 300.0,
         api_key: str | None = None,
         id_prefix: str = "req",
+        event_parsing: EventParsing = "fast",
     ) -> None:
         self._transport = transport
         self._url = base_url.rstrip("/") + "/v1/chat/completions"
@@ -74,6 +79,7 @@ class StreamingClient:
             self._headers["Authorization"] = f"Bearer {api_key}"
         self._ids = itertools.count(1)
         self._id_prefix = id_prefix
+        self._fast = event_parsing == "fast"
 
     @property
     def model(self) -> str:
@@ -110,7 +116,7 @@ class StreamingClient:
             intended_ns=now if intended_ns is None else intended_ns,
             requested_output_tokens=request.max_tokens,
         )
-        stream = _StreamState(record, self._count_tokens, request.keep_text)
+        stream = _StreamState(record, self._count_tokens, request.keep_text, self._fast)
         try:
             async with asyncio.timeout(self._timeout_s):
                 record.send_ns = self._clock.now_ns()
@@ -142,33 +148,57 @@ class StreamingClient:
                 body = await response.read_body(ERROR_BODY_LIMIT)
                 stream.fail(f"http_{response.status}", body.decode("utf-8", errors="replace"))
                 return
-            parser = SSEParser()
-            events = 0
-            async for chunk in response.chunks():
-                now = self._clock.now_ns()
-                for event in parser.feed(chunk, now):
-                    events += 1
-                    if stream.on_event(event.event, event.data, event.first_byte_ns):
+            clock = self._clock.now_ns
+            if stream.fast:
+                framer = scan.EventFramer(stream.on_event)
+
+                def on_chunk(chunk: bytes) -> bool:
+                    return framer.feed(chunk, clock())
+            else:
+                parser = SSEParser()  # the baseline: every event parsed in full
+
+                def on_chunk(chunk: bytes) -> bool:
+                    for event in parser.feed(chunk, clock()):
+                        if stream.on_event(event.event, event.data, event.first_byte_ns):
+                            return True
+                    return False
+
+            if isinstance(response, PushResponse):  # calls back per read, no task switch
+                if await response.pump(on_chunk):
+                    return
+            else:
+                async for chunk in response.chunks():
+                    if on_chunk(chunk):
                         return
-            if not events:  # e.g. a JSON or HTML body: not a broken stream, not SSE at all
+            if not stream.events:  # e.g. a JSON or HTML body: not a broken stream, not SSE
                 raise _Malformed("the response held no SSE event (not text/event-stream?)")
             raise TransportDisconnected("stream ended before [DONE]")
 
 
 class _StreamState:
-    """Accumulates one stream's events into its record."""
+    """Accumulates one stream's events into its record.
 
-    def __init__(self, record: RequestRecord, count_tokens: TokenCounter, keep_text: bool) -> None:
+    Per content event only its instant and the cumulative token count are appended; the
+    record's gaps, token instants and text are built once, in `finish`.
+    """
+
+    def __init__(
+        self, record: RequestRecord, count_tokens: TokenCounter, keep_text: bool, fast: bool
+    ) -> None:
         self.record = record
+        self.fast = fast
+        self.events = 0
         self._count_tokens = count_tokens
         self._keep_text = keep_text
-        self._text: list[str] = []
-        self._prev_ns: int | None = None
+        self._text: list[str | bytes] = []  # bytes: a raw event whose text is read at the end
+        self._times: list[int] = []  # instant of each content event
+        self._counts: list[int] = []  # tokens carried up to and including each content event
         self._cum_tokens = 0  # cumulative completion tokens reported so far
         self._pending_tokens = 0  # tokens reported by events without visible content
         self._tokenizer_tokens = 0
         self._used_tokenizer = False
-        self._usage: Mapping[str, Any] | None = None
+        self._usage: Mapping[str, Any] | bytes | None = None  # bytes: a raw event, read at the end
+        self._trusted = False  # the byte checks read this stream right (first content event)
         self._done = False
         self._failed = False
 
@@ -181,15 +211,33 @@ class _StreamState:
 
     def on_event(self, name: str, data: bytes, at_ns: int) -> bool:
         """Handle one event; True at the end of the stream."""
-        if data.strip() == b"[DONE]":
+        self.events += 1
+        if self._trusted and name == "message" and scan.plain_chunk(data):
+            completion = scan.completion_tokens(data)
+            if completion is not None:
+                self._plain(data, at_ns, completion)
+                return False
+        if data == b"[DONE]" or data.strip() == b"[DONE]":
             self._done = True
             return True
-        try:
-            chunk = orjson.loads(data)  # the per-event parse is a hot spot (client benchmark)
-        except orjson.JSONDecodeError as exc:
-            raise _Malformed(f"event is not JSON: {data[:120]!r}") from exc
-        if not isinstance(chunk, dict):
-            raise _Malformed(f"event is not a JSON object: {data[:120]!r}")
+        return self._parsed(name, data, at_ns)
+
+    def _plain(self, data: bytes, at_ns: int, completion: int) -> None:
+        """A compact chunk with a token count, read by byte checks (see loadgen.client.scan)."""
+        reported = completion - self._cum_tokens
+        self._cum_tokens = completion
+        self._usage = data
+        if (reason := scan.finish_reason(data)) is not None:
+            self.record.finish_reason = reason
+        if not scan.carries_text(data):
+            self._pending_tokens += reported
+            return
+        tokens = reported + self._pending_tokens
+        self._pending_tokens = 0
+        self._content_event(at_ns, tokens, data)
+
+    def _parsed(self, name: str, data: bytes, at_ns: int) -> bool:
+        chunk = _object_of(data)
         if name == "error" or "error" in chunk:
             raise _StreamFailed(json.dumps(chunk.get("error", chunk))[:400])
         usage = chunk.get("usage")
@@ -201,19 +249,9 @@ class _StreamState:
                 reported = completion - self._cum_tokens
                 self._cum_tokens = completion
         choices = chunk.get("choices")
-        if not isinstance(choices, list):
-            raise _Malformed("chunk has no 'choices' list")
-        piece = ""
+        piece = _text_of(choices)  # also checks the shape
+        assert isinstance(choices, list)
         for choice in choices:
-            if not isinstance(choice, dict):
-                raise _Malformed("a choice is not an object")
-            delta = choice.get("delta") or {}
-            if not isinstance(delta, dict):
-                raise _Malformed("'delta' is not an object")
-            for key in ("content", "reasoning_content"):
-                value = delta.get(key)
-                if isinstance(value, str):
-                    piece += value
             if choice.get("finish_reason"):
                 self.record.finish_reason = str(choice["finish_reason"])
         if not piece:
@@ -226,27 +264,44 @@ class _StreamState:
         else:
             tokens = reported + self._pending_tokens
         self._pending_tokens = 0
+        if self.fast and not self._times:
+            self._trusted = _reads_right(data, self._cum_tokens, len(choices))
         self._content_event(at_ns, tokens, piece)
         return False
 
-    def _content_event(self, at_ns: int, tokens: int, piece: str) -> None:
-        record = self.record
-        record.content_events += 1
-        if record.first_token_ns is None:
-            record.first_token_ns = at_ns
-        elif record.second_token_ns is None:
-            record.second_token_ns = at_ns
-        if self._prev_ns is not None:
-            record.gaps.append((at_ns - self._prev_ns, tokens))
-        self._prev_ns = at_ns
-        record.last_token_ns = at_ns
+    def _content_event(self, at_ns: int, tokens: int, piece: str | bytes) -> None:
+        self._times.append(at_ns)
+        self._counts.append(tokens)
         if self._keep_text:
             self._text.append(piece)
 
+    def _settle_raw(self) -> Mapping[str, Any]:
+        """Parse what the byte checks left raw: the last usage and, for chat, the text."""
+        usage = self._usage
+        if isinstance(usage, bytes):
+            usage = _object_of(usage).get("usage")
+        if self._keep_text:
+            pieces = (p if isinstance(p, str) else _text_of(_object_of(p).get("choices"))
+                      for p in self._text)  # fmt: skip
+            self.record.text = "".join(pieces)
+        return usage if isinstance(usage, dict) else {}
+
     def finish(self) -> None:
-        """Settle token counts and the final status once the stream is over."""
+        """Settle times, token counts and the final status once the stream is over."""
         record = self.record
-        usage = self._usage or {}
+        times = self._times
+        if times:
+            record.content_events = len(times)
+            record.first_token_ns, record.last_token_ns = times[0], times[-1]
+            if len(times) > 1:
+                record.second_token_ns = times[1]
+                pairs = zip(times[1:], self._counts[1:], strict=True)
+                record.gaps = [(at - prev, n) for prev, (at, n) in zip(times, pairs, strict=False)]
+        try:
+            usage = self._settle_raw()
+        except _Malformed as exc:
+            self.fail(REASON_MALFORMED, str(exc))
+            usage = {}
         prompt = usage.get("prompt_tokens")
         if isinstance(prompt, int):
             record.input_tokens = prompt
@@ -260,8 +315,6 @@ class _StreamState:
         elif record.content_events:
             record.output_tokens = self._tokenizer_tokens
             record.token_source = "tokenizer"
-        if self._keep_text:
-            record.text = "".join(self._text)
         record.measure_stalls()
         if self._failed:
             return
@@ -270,3 +323,44 @@ class _StreamState:
             record.reason = REASON_OK
         elif self._done:
             self.fail(REASON_EMPTY, "stream finished without content")
+
+
+def _text_of(choices: Any) -> str:
+    """The content and reasoning text of a chunk's choices; _Malformed if not chunk-shaped."""
+    if not isinstance(choices, list):
+        raise _Malformed("chunk has no 'choices' list")
+    piece = ""
+    for choice in choices:
+        if not isinstance(choice, dict):
+            raise _Malformed("a choice is not an object")
+        delta = choice.get("delta") or {}
+        if not isinstance(delta, dict):
+            raise _Malformed("'delta' is not an object")
+        for key in ("content", "reasoning_content"):
+            value = delta.get(key)
+            if isinstance(value, str):
+                piece += value
+    return piece
+
+
+def _object_of(data: bytes) -> dict[str, Any]:
+    """An event's JSON object (_Malformed if it is none)."""
+    try:
+        chunk = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise _Malformed(f"event is not JSON: {data[:120]!r}") from exc
+    if not isinstance(chunk, dict):
+        raise _Malformed(f"event is not a JSON object: {data[:120]!r}")
+    return chunk
+
+
+def _reads_right(data: bytes, cumulative: int, choices: int) -> bool:
+    """Whether the byte checks agree with the full parse of the first content event: one
+    choice, text seen, the same token count (a server writing spaced JSON fails this and
+    keeps the full parse for the whole stream)."""
+    return (
+        choices == 1
+        and scan.plain_chunk(data)
+        and scan.carries_text(data)
+        and scan.completion_tokens(data) == cumulative
+    )

@@ -7,9 +7,9 @@ subclasses, so unit tests drive it with an in-memory transport and a fake clock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import aiohttp
 
@@ -31,13 +31,28 @@ class StreamResponse(Protocol):
         ...
 
 
+@runtime_checkable
+class PushResponse(Protocol):
+    """A response that hands each read of its body to a callback as it arrives, from the
+    network callback itself (no task switch per read: loadgen.client.http)."""
+
+    @property
+    def status(self) -> int: ...
+
+    async def read_body(self, limit: int) -> bytes: ...
+
+    async def pump(self, on_chunk: Callable[[bytes], bool]) -> bool:
+        """Until `on_chunk` returns True (then True) or the body ends (False)."""
+        ...
+
+
 class Transport(Protocol):
     """Opens streaming POSTs; raises TransportConnectError / TransportTimeout /
     TransportDisconnected, never library-specific exceptions."""
 
     def post_stream(
         self, url: str, body: bytes, headers: Mapping[str, str]
-    ) -> AbstractAsyncContextManager[StreamResponse]: ...
+    ) -> AbstractAsyncContextManager[StreamResponse | PushResponse]: ...
 
 
 class _AiohttpResponse:
