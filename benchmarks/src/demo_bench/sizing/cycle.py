@@ -134,6 +134,12 @@ def replay_cycle(
     assert script.layout is not None
     trace = write_trace(list(rows), trace_dir / "cycle.jsonl")
     initial = script.layout.initial
+    # The replay's clock starts at the first arrival: shift the pool changes onto it, and the
+    # requests' times back onto the cycle's.
+    offset_s = min((r.timestamp for r in rows if r.timestamp is not None), default=0.0) / 1e3
+    changes = [
+        replace(c, t_s=c.t_s - offset_s) for c in pool_changes(script, profile.worker_start_s)
+    ]
     report = run_mocker_trace_replay(
         [str(trace)],
         prefill_engine_args=profile.replay_engine_args(model_dir, "prefill"),
@@ -143,9 +149,7 @@ def replay_cycle(
         router_mode="kv_router",
         capture_per_request=True,
         trace_block_size=profile.block_size,
-        scaling_policy=ScriptedScaling(
-            pool_changes(script, profile.worker_start_s), initial.prefill, initial.decode
-        ),
+        scaling_policy=ScriptedScaling(changes, initial.prefill, initial.decode),
     )
     done = []
     for r in report.per_request or []:
@@ -154,8 +158,8 @@ def replay_cycle(
         done.append(
             Done(
                 workload=workload_of(str(r["session_id"])),
-                sent_s=float(r["arrival_time_ms"]) / 1e3,
-                done_s=float(r["last_token_ms"]) / 1e3,
+                sent_s=float(r["arrival_time_ms"]) / 1e3 + offset_s,
+                done_s=float(r["last_token_ms"]) / 1e3 + offset_s,
                 ttft_s=float(r["ttft_ms"]) / 1e3,
                 itl_s=float(r["itl_ms"] or 0.0) / 1e3,
                 tokens=int(r["output_length"]),
