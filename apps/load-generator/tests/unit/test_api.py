@@ -85,7 +85,8 @@ def test_metrics_exposes_contract_names_with_slo_edges(client: TestClient) -> No
         assert name in text
     assert 'loadgen_ttft_seconds_bucket{le="1.5",turn="5+",workload="chat"}' in text
     assert 'loadgen_ttft_seconds_bucket{le="6.0",turn="1",workload="summarization"}' in text
-    assert 'loadgen_itl_seconds_bucket{le="0.06",workload="reasoning"}' in text
+    assert 'loadgen_itl_seconds_bucket{le="0.04",workload="reasoning"}' in text
+    assert 'loadgen_slo_itl_seconds{workload="reasoning"} 0.04' in text
     assert 'loadgen_slo_ttft_seconds{workload="summarization"} 6.0' in text
     assert "python_gc" not in text  # a per-app registry, not the global one
 

@@ -55,7 +55,8 @@ def test_packaged_script_has_the_five_presets_and_contract_slos() -> None:
     ]
     assert script.slos["chat"].ttft_p95_s == 1.5
     assert script.slos["summarization"].ttft_p95_s == 6.0
-    assert all(s.itl_p95_s == 0.06 for s in script.slos.values())
+    # 25 tokens/s per stream: ahead of a skimming reader (demo-script.yaml).
+    assert all(s.itl_p95_s == 0.04 for s in script.slos.values())
     # Stall bounds above the freeze threshold (0.25 s): read as they stream, chat and reasoning
     # may pause two word fixations; a summary read once done, up to 1 s.
     assert {w: s.max_gap_p95_s for w, s in script.slos.items()} == {

@@ -102,11 +102,11 @@ async def test_auto_plays_the_cycle_with_keda_paused_and_resets() -> None:
         "baseline", "kv-cache", "prefill-stress", "decode-stress", "full-load", "baseline"
     ]  # fmt: skip
     # KV Cache starts at 90 s: decode in, prefill out +60 s; Prefill Stress at 210 s: decode
-    # out +120 s; the reset scales in the bigger change first.
+    # out +190 s; the reset scales in the bigger change first.
     assert rig.scale_events() == [
-        (90.0, "decode", 3, 2, "script"),
+        (90.0, "decode", 3, 1, "script"),
         (150.0, "prefill", 2, 4, "script"),
-        (330.0, "decode", 2, 4, "script"),
+        (400.0, "decode", 1, 4, "script"),
         (780.0, "prefill", 4, 2, "script"),
         (780.0, "decode", 4, 3, "script"),
     ]
@@ -143,7 +143,7 @@ async def test_phase_view_next_action_and_worker_starting() -> None:
         assert state.scaling == {"prefill": "worker starting (2)", "decode": "steady"}
         assert state.next_action is not None
         assert state.next_action.pool == "decode"
-        assert state.next_action.in_s == 170.0  # 210 + 120 - 160
+        assert state.next_action.in_s == 240.0  # 210 + 190 - 160
         await rig.at(150 + 208 + 2)
         assert rig.ctl.state().scaling["prefill"] == "steady"
         await rig.at(700)
@@ -167,10 +167,10 @@ async def test_manual_resumes_keda_stops_the_script_and_allows_overrides() -> No
         assert state.next_action is None
         assert rig.scaler.paused is False
         await rig.at(400)
-        assert rig.scaler.desired() == {"prefill": 2, "decode": 2}  # no step after 120 s ran
+        assert rig.scaler.desired() == {"prefill": 2, "decode": 1}  # no step after 120 s ran
         cluster = await rig.ctl.scale_pool("decode", 4)
         assert cluster.pools["decode"].desired == 4
-        assert rig.scale_events()[-1][1:] == ("decode", 2, 4, "presenter")
+        assert rig.scale_events()[-1][1:] == ("decode", 1, 4, "presenter")
         assert rig.driver.running()  # manual keeps the load the presenter sees
 
 
@@ -186,7 +186,7 @@ async def test_guard_budget_and_minimum_on_every_path() -> None:
             await rig.ctl.scale_pool("decode", 4)
         await rig.ctl.set_auto()
         await rig.at(200)  # the script's prefill 4 step breaks the dev budget: refused, logged
-        assert rig.scaler.desired() == {"prefill": 2, "decode": 2}  # the scale-in was allowed
+        assert rig.scaler.desired() == {"prefill": 2, "decode": 1}  # the scale-in was allowed
         assert any("over the GPU budget of 3" in m for m in rig.events("error"))
         assert rig.ctl.mode == "auto"
 
@@ -228,8 +228,8 @@ async def test_restart_in_auto_continues_the_cycle(tmp_path: Path) -> None:
         assert state.phase.id == "prefill-stress"
         assert state.phase.elapsed_s == 0.0
         # The layout at Prefill Stress's start is re-applied (it is the one in place already).
-        assert rig.scaler.desired() == {"prefill": 4, "decode": 2}
-        await rig.at(300 + 181)
+        assert rig.scaler.desired() == {"prefill": 4, "decode": 1}
+        await rig.at(300 + 191)
         assert rig.scaler.desired()["decode"] == 4
 
 
@@ -445,7 +445,7 @@ async def test_without_an_observer_the_controller_plays_the_same() -> None:
     async with running(rig, ctl):
         await ctl.set_auto()
         await rig.at(160)
-        assert rig.scaler.desired() == {"prefill": 4, "decode": 2}
+        assert rig.scaler.desired() == {"prefill": 4, "decode": 1}
     assert rig.metric("loadgen_keda_paused") == 0.0  # the rig's metrics heard nothing
 
 

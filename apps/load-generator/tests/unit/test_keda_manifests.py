@@ -17,7 +17,7 @@ NAMES = {"prefill": "gtc-demo-prefill", "decode": "gtc-demo-decode"}
 def test_prod_reads_the_base_bounds_and_behavior() -> None:
     rules = pool_rules(KEDA_DIR, "prod", NAMES)
     assert (rules["prefill"].min_replicas, rules["prefill"].max_replicas) == (1, 3)
-    assert (rules["decode"].min_replicas, rules["decode"].max_replicas) == (2, 5)
+    assert (rules["decode"].min_replicas, rules["decode"].max_replicas) == (1, 5)
     # The GPU budget of prod (8) holds for both pools at their maxima.
     assert rules["prefill"].max_replicas + rules["decode"].max_replicas <= 8
     for r in rules.values():

@@ -101,14 +101,14 @@ async def test_polls_every_polling_interval_and_syncs_every_15_s_of_demo_time() 
 
 
 async def test_a_ttft_breach_scales_prefill_out_and_records_the_decision() -> None:
-    keda, clock, scaler, _, _ = make({"prefill": 1.6, "decode": 0.4})
+    keda, clock, scaler, _, _ = make({"prefill": 1.6, "decode": 0.6})
     await run_until(keda, clock, 16)
     # ratio 1.6 / 0.8 = 2 x 1 ready -> 2; the fresh HPA has no calmer recommendation to wait out.
     assert scaler.calls == [("prefill", 2)]
     decision = keda.decisions()["prefill"]
     assert (decision.metric, decision.threshold, decision.desired) == (1.6, 0.8, 2)
     assert decision.last_scale_ns == 15 * NS_PER_S
-    # decode at 0.4 asks for ceil(0.5 x 2) = 1 but stays at its minimum of 2.
+    # decode at 0.6 asks for ceil(0.75 x 2) = 2: calm enough to stay, not to scale in.
     assert keda.decisions()["decode"].desired == 2
 
 
@@ -126,7 +126,7 @@ async def test_no_data_holds_the_size_and_says_so() -> None:
 
 
 async def test_an_outage_after_a_scale_out_holds_past_the_window_then_metrics_clear_it() -> None:
-    keda, clock, scaler, metrics, _ = make({"prefill": 1.6, "decode": 0.4})
+    keda, clock, scaler, metrics, _ = make({"prefill": 1.6, "decode": 0.6})
     await run_until(keda, clock, 16)
     assert scaler.calls == [("prefill", 2)]
     # Prometheus stops answering for longer than the 300 s scale-down window: with data this
@@ -145,7 +145,7 @@ async def test_an_outage_after_a_scale_out_holds_past_the_window_then_metrics_cl
 
 
 async def test_a_sustained_calm_scales_down_only_after_the_300_s_window() -> None:
-    keda, clock, scaler, metrics, _ = make({"prefill": 1.6, "decode": 0.4})
+    keda, clock, scaler, metrics, _ = make({"prefill": 1.6, "decode": 0.6})
     await run_until(keda, clock, 16)
     assert scaler.desired["prefill"] == 2
     metrics.values["prefill"] = 0.1

@@ -40,6 +40,7 @@ from localcluster.perfmodel.measurements import (
     h200_70b_engine_figures,
 )
 from localcluster.perfmodel.physics import EngineModel
+from localcluster.perfmodel.profiles import DECODE_STREAM_RESERVED_TOKENS
 
 
 def test_architecture_reproduces_calibration_facts() -> None:
@@ -124,14 +125,16 @@ def test_prod_profile_engine_limits_match_calibration() -> None:
     assert profile.model_name == "meta-llama/Llama-3.1-70B-Instruct"
     assert profile.block_size == 32
     assert 0 <= MEASURED_70B_KV_TOKENS_PER_H200 - profile.kv_capacity_tokens < 32
-    assert profile.decode_max_batch == 64
+    # Sized by KV memory: 348,288 tokens / 1,384 per reasoning stream = 252 -> graph bucket 256.
+    assert profile.decode_max_batch == 256
+    assert profile.decode_max_batch * DECODE_STREAM_RESERVED_TOKENS >= profile.kv_capacity_tokens
     assert 205 <= profile.worker_start_s <= 211
     # AIS timing: the cluster's engine configs (tests/crosscheck keeps them equal).
     assert profile.limits("prefill") == (16, 8192)
-    assert profile.limits("decode") == (64, 8192)
+    assert profile.limits("decode") == (256, 8192)
     # NPZ timing: one whole prompt per prefill pass (the NPZ prices a pass by its size alone).
     assert profile.limits("prefill", "npz") == (1, 32768)
-    assert profile.limits("decode", "npz") == (64, 32768)
+    assert profile.limits("decode", "npz") == (256, 32768)
 
 
 def test_dev_profile_is_the_8b_on_h100_derivation() -> None:
@@ -141,7 +144,7 @@ def test_dev_profile_is_the_8b_on_h100_derivation() -> None:
     assert not dev.gpu.measured
     assert dev.derived
     assert dev.kv_bytes_per_token == 65_536
-    assert dev.decode_max_batch == 128
+    assert dev.decode_max_batch == 704  # the prod rule on the H100's 941,888 KV tokens
     # An 8B is several times faster per decode step and loads its weights sooner.
     assert dev.itl_ms(1, 500) < prod.itl_ms(1, 500) / 3
     assert dev.worker_start_s < prod.worker_start_s
@@ -181,7 +184,7 @@ def test_mocker_args_depend_on_the_worker_role_and_timing() -> None:
         "--max-num-batched-tokens": "32768",
         **common,
     }
-    assert pairs("decode")["--max-num-seqs"] == "64"
+    assert pairs("decode")["--max-num-seqs"] == "256"
     assert pairs("aggregated")["--max-num-batched-tokens"] == "8192"
     assert "--bootstrap-ports" not in pairs("prefill")  # with trtllm, requests would 503
     assert pairs("decode", "npz")["--max-num-batched-tokens"] == "32768"

@@ -23,6 +23,10 @@ from demo_common.percentile import percentile
 MACHINE_BUSY_MAX = 95.0  # % of all cores, p90 over the run
 CLIENT_BUSY_MAX = 90.0  # % of one core (the client is one event loop), p90 over the run
 STATIC_GPUS = 8
+# A stress phase shows when its p95 peaks at this multiple of Baseline's: one H200 decode
+# worker with a full KV cache steps at 40-41 ms against Baseline's 22-24 ms, so ITL cannot
+# climb much past 1.8x (docs/calibration.md); TTFT is held to the same bar.
+PEAK_MIN = 1.8
 
 
 def build_report(raw: RawRun) -> dict[str, Any]:
@@ -245,7 +249,8 @@ def markdown(r: dict[str, Any]) -> str:
         peak, end = e["peak_vs_baseline"], e["end_vs_baseline"]
         lines.append(
             f"| {label} p95 peak / baseline | {_fmt(peak)} ({_fmt(e['peak_window_p95_s'], ' s')} / "
-            f"{_fmt(e['baseline_p95_s'], ' s')}) | >= 2 | {_verdict(peak, at_least=2.0)} |"
+            f"{_fmt(e['baseline_p95_s'], ' s')}) | >= {PEAK_MIN:g} | "
+            f"{_verdict(peak, at_least=PEAK_MIN)} |"
         )
         lines.append(
             f"| {label} p95 last 60 s / baseline | {_fmt(end)} ({_fmt(e['last_60s_p95_s'], ' s')})"

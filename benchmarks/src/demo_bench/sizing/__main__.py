@@ -1,10 +1,12 @@
 """`make sizing`: every preset replayed at every pool split of the prod and dev layouts.
 
 python -m demo_bench.sizing [--env prod|dev|both] [--duration-s 600] [--seed 0]
-    [--corpus build/corpus] [--out build/sizing] [--preset ID ...]
+    [--corpus build/corpus] [--out build/sizing] [--preset ID ...] [--cycle-only]
 Prints, per layout and preset, the demand on each pool and one row per (prefill, decode) split:
 TTFT and ITL p50/p95 per workload, SLO attainment, goodput; then the smallest split meeting
-every SLO and the scale-out lead times. Writes sizing.md and sizing.json under --out.
+every SLO and the scale-out lead times; then the whole auto-mode cycle replayed in sequence on
+the prod layout (cycle.py: backlog carried across phases, the script's scale steps applied).
+Writes sizing.md and sizing.json (+ cycle.json) under --out.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from demo_bench.sizing.cycle import cycle_trace, phase_spans, pool_changes, replay_cycle
+from demo_bench.sizing.cycle_report import render_cycle
 from demo_bench.sizing.demand import Demand, demand, drain_s
 from demo_bench.sizing.replay import SplitResult, WorkloadStats, run_split
 from demo_bench.sizing.trace import build_trace, write_trace
@@ -165,6 +169,18 @@ def render(
     return lines
 
 
+def size_cycle(
+    script: DemoScript, corpus_dir: Path, work: Path, seed: int
+) -> tuple[list[str], dict[str, Any]]:
+    """The auto-mode cycle replayed in sequence on the prod layout (the cycle's own)."""
+    profile = hardware_profile(LAYOUTS["prod"].profile)
+    model_dir = write_model_dir(work / "model-cycle", LAYOUTS["prod"].model_size)
+    rows = cycle_trace(script, load_corpus(corpus_dir), seed=seed, block=profile.block_size)
+    done = replay_cycle(script, rows, work, profile, model_dir)
+    changes = pool_changes(script, profile.worker_start_s)
+    return render_cycle(done, phase_spans(script), changes, script.slos, len(rows))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo_bench.sizing")
     parser.add_argument("--env", choices=("prod", "dev", "both"), default="both")
@@ -175,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--preset", action="append", default=None, help="preset id (repeatable)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel replays")
     parser.add_argument("--render", type=Path, default=None, help="re-render a sizing.json")
+    parser.add_argument("--cycle-only", action="store_true", help="only the whole-cycle replay")
     args = parser.parse_args(argv)
     if args.render is not None:
         return _render_stored(args.render, args.out)
@@ -183,7 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     script = load_demo_script()
     presets = [p for p in script.presets if args.preset is None or p.id in args.preset]
-    if not presets:
+    presets = [] if args.cycle_only else presets
+    if not presets and not args.cycle_only:
         print(f"sizing: no preset among {args.preset}", file=sys.stderr)
         return 2
     envs: list[EnvName] = ["prod", "dev"] if args.env == "both" else [args.env]
@@ -202,7 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("\n".join(text), flush=True)
                 lines += text
                 records.append(record)
+        cycle_lines, cycle_record = size_cycle(script, args.corpus, Path(tmp), args.seed)
+        print("\n".join(cycle_lines), flush=True)
+        lines += cycle_lines
     args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "cycle.json").write_text(json.dumps(cycle_record, indent=1) + "\n")
     (args.out / "sizing.md").write_text("\n".join(lines) + "\n")
     (args.out / "sizing.json").write_text(json.dumps(records, indent=1) + "\n")
     return 0

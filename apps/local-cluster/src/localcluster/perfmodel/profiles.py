@@ -61,6 +61,15 @@ BLOCK_SIZE = 32  # docs/contracts.md: KV block size 32 everywhere
 MAX_SEQ_LEN = 32_768  # k8s/dynamo/base/engine-configs.yaml: TRT-LLM max_seq_len, both pools
 MAX_NUM_TOKENS = 8192  # engine-configs.yaml max_num_tokens: every pool, aggregated too
 PREFILL_MAX_BATCH = 16  # engine-configs.yaml prefill max_batch_size
+# The decode batch limit is sized by KV memory: TRT-LLM's default capacity policy
+# (GUARANTEED_NO_EVICT) admits a sequence only with KV for its prompt + max_tokens, and the
+# demo's shortest streams are reasoning's (~150-token prompt, 500-2000 tokens asked for: 1,384
+# reserved on average, demo-script.yaml). The limit is the CUDA-graph bucket (multiple of 64) at
+# or just above the count the KV holds, so KV memory, not the batch limit, stops admission:
+# prod 348,288 / 1,384 = 252 -> 256, dev 941,888 / 1,384 = 681 -> 704. Longer streams (chat's
+# 4-6k contexts, a summary's 10-20k) fill the KV with fewer sequences.
+DECODE_STREAM_RESERVED_TOKENS = 1_384
+CUDA_GRAPH_BUCKET = 64
 GPU_MEMORY_UTILIZATION = 0.90  # the setting calibration.md's KV capacity was measured with
 # Assumed, not measured: the part of a worker's start that does not scale with weight bytes
 # (container start, CUDA init, engine warm-up). The rest is weights / load rate.
@@ -216,6 +225,13 @@ def _kv_blocks(gpu: GpuSpec, model: ModelSpec) -> int:
     return int(usable // model.kv_bytes_per_token) // BLOCK_SIZE
 
 
+def kv_bound_batch(kv_tokens: int) -> int:
+    """The decode max_batch_size the KV capacity supports at the demo's shortest streams,
+    rounded up to a CUDA-graph bucket (the DECODE_STREAM_RESERVED_TOKENS comment)."""
+    streams = kv_tokens / DECODE_STREAM_RESERVED_TOKENS
+    return -(-int(streams) // CUDA_GRAPH_BUCKET) * CUDA_GRAPH_BUCKET
+
+
 def _start_s(model: ModelSpec) -> float:
     """Worker start: fixed part + weights at the load rate implied by the 70B measurement."""
     measured = sum(MEASURED_70B_WORKER_START_S) / 2
@@ -243,7 +259,7 @@ def _h200_70b() -> HardwareProfile:
         engine_params=h200_engine(),
         block_size=BLOCK_SIZE,
         num_gpu_blocks=MEASURED_70B_KV_TOKENS_PER_H200 // BLOCK_SIZE,
-        decode_max_batch=64,  # calibration.md / engine-configs.yaml: TRT-LLM max batch 64
+        decode_max_batch=kv_bound_batch(MEASURED_70B_KV_TOKENS_PER_H200),  # 256
         ais=AisTiming(system="h200_sxm"),
         max_seq_len=MAX_SEQ_LEN,
         kv_transfer_bandwidth_gbps=NVLINK_GBPS,
@@ -274,7 +290,7 @@ def _h100_8b() -> HardwareProfile:
         engine_params=h200_engine(),
         block_size=BLOCK_SIZE,
         num_gpu_blocks=_kv_blocks(H100_SXM, LLAMA_31_8B_FP8),
-        decode_max_batch=128,  # k8s/dynamo/overlays/dev/engine-configs.yaml
+        decode_max_batch=kv_bound_batch(_kv_blocks(H100_SXM, LLAMA_31_8B_FP8) * BLOCK_SIZE),  # 704
         ais=AisTiming(system="h100_sxm"),  # aisimulate has TRT-LLM kernels timed on the H100 too
         max_seq_len=MAX_SEQ_LEN,
         kv_transfer_bandwidth_gbps=NVLINK_GBPS,
