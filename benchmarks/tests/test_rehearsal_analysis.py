@@ -141,3 +141,40 @@ def test_the_cpu_table_names_each_part_of_the_stack() -> None:
     assert list(table) == ["client", "decode", "frontend"]
     assert table["decode"] == {"p50": 15.0, "p90": 27.0, "peak": 30.0}  # absent = 0
     assert table["client"]["peak"] == 40.0
+
+
+def test_the_manual_presenter_hands_back_the_scripts_scale_ins_only() -> None:
+    from demo_bench.rehearsal.run import presenter_scale_ins
+    from loadgen.demo_script import load_demo_script
+    from loadgen.demo_script.loader import default_script_path, parse_demo_script
+
+    packaged = load_demo_script()
+    # KV Cache (skipped) takes decode 3 -> 1: the presenter does it when Prefill Stress starts;
+    # the scale-outs (prefill -> 4, decode -> 4) are left to KEDA.
+    assert presenter_scale_ins(packaged, ("baseline", "prefill-stress", "decode-stress")) == {
+        "baseline": [], "prefill-stress": [("decode", 1)], "decode-stress": []
+    }  # fmt: skip
+    head = default_script_path().read_text(encoding="utf-8").split("\nlayout:")[0]
+    text = (
+        head
+        + """
+layout: {budget_gpus: 8, initial: {prefill: 3, decode: 3}}
+phases:
+  - {id: a, name: A, caption: a, duration: 10s, preset: baseline,
+     scale: [{at: +0s, pool: decode, replicas: 2}, {at: +5s, pool: decode, replicas: 1},
+             {at: +6s, pool: prefill, replicas: 4}]}
+  - {id: b, name: B, caption: b, duration: 10s, preset: baseline,
+     scale: [{at: +0s, pool: prefill, replicas: 2}, {at: +1s, pool: decode, replicas: 5}]}
+  - {id: c, name: C, caption: c, duration: 10s, preset: baseline}
+"""
+    )
+    script = parse_demo_script(text, "inline")
+    # Every phase played: each phase's scale-ins wait for the next phase's start.
+    assert presenter_scale_ins(script, None) == {
+        "a": [], "b": [("decode", 1)], "c": [("prefill", 2)]
+    }  # fmt: skip
+    # A skipped phase's scale-ins are handed back at the next played phase; the last word wins.
+    assert presenter_scale_ins(script, ("a", "c")) == {
+        "a": [],
+        "c": [("decode", 1), ("prefill", 2)],
+    }

@@ -10,7 +10,7 @@ import pytest
 
 from demo_bench.sizing.__main__ import main, splits
 from demo_bench.sizing.demand import demand, drain_s
-from demo_bench.sizing.replay import replay_split, summarize
+from demo_bench.sizing.replay import replay_split, run_split, summarize
 from demo_bench.sizing.trace import build_trace, workload_of, write_trace
 from demo_common.corpus import Corpus, load_corpus
 from demo_testing.doubles import write_tiny_corpus
@@ -100,3 +100,17 @@ def test_replay_of_a_trace_is_summarised_per_workload(corpus: Corpus, tmp_path: 
 def test_cli_needs_a_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--corpus", str(tmp_path / "none")]) == 2
     assert "make corpus" in capsys.readouterr().err
+
+
+def test_a_single_turn_trace_of_one_workload_is_summarised(corpus: Corpus, tmp_path: Path) -> None:
+    # Without multi-turn sessions the replay hands requests back with no session id.
+    profile = hardware_profile(PROD_PROFILE)
+    script = load_demo_script()
+    load = LoadConfig(
+        rps=2.0, mix=Mix(chat=0.0, summarization=0.0, reasoning=1.0), max_in_flight=64
+    )
+    rows = build_trace(script, corpus, load, seed=2, duration_s=20, block=32)
+    result = run_split("decode-stress", rows, write_trace(rows, tmp_path / "t.jsonl"), profile,
+                       write_model_dir(tmp_path / "m", "70b"), (1, 1), script.slos, 20)  # fmt: skip
+    assert set(result.workloads) == {"reasoning"}
+    assert result.workloads["reasoning"].requests == len(rows) == result.completed

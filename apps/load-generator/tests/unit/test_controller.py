@@ -102,11 +102,11 @@ async def test_auto_plays_the_cycle_with_keda_paused_and_resets() -> None:
         "baseline", "kv-cache", "prefill-stress", "decode-stress", "full-load", "baseline"
     ]  # fmt: skip
     # KV Cache starts at 90 s: decode in, prefill out +60 s; Prefill Stress at 210 s: decode
-    # out +190 s; the reset scales in the bigger change first.
+    # out +150 s; the reset scales in the bigger change first.
     assert rig.scale_events() == [
         (90.0, "decode", 3, 1, "script"),
         (150.0, "prefill", 2, 4, "script"),
-        (400.0, "decode", 1, 4, "script"),
+        (360.0, "decode", 1, 4, "script"),
         (780.0, "prefill", 4, 2, "script"),
         (780.0, "decode", 4, 3, "script"),
     ]
@@ -143,7 +143,7 @@ async def test_phase_view_next_action_and_worker_starting() -> None:
         assert state.scaling == {"prefill": "worker starting (2)", "decode": "steady"}
         assert state.next_action is not None
         assert state.next_action.pool == "decode"
-        assert state.next_action.in_s == 240.0  # 210 + 190 - 160
+        assert state.next_action.in_s == 200.0  # 210 + 150 - 160
         await rig.at(150 + 208 + 2)
         assert rig.ctl.state().scaling["prefill"] == "steady"
         await rig.at(700)

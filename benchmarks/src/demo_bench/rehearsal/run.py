@@ -28,6 +28,7 @@ from loadgen.clock import NS_PER_S
 from loadgen.controller.core import ScenarioController
 from loadgen.controller_wiring import PortsFactory, open_backend_ports
 from loadgen.demo_script import DemoScript, load_demo_script
+from loadgen.demo_script.phases import PoolName
 from loadgen.records import RequestRecord
 from loadgen.runtime import Runtime, open_runtime, settle_heap
 from loadgen.settings import Settings
@@ -214,22 +215,51 @@ def _backend_ports(settings: Settings) -> PortsFactory:
     return functools.partial(open_backend_ports, settings)
 
 
+def presenter_scale_ins(
+    script: DemoScript, phases: tuple[str, ...] | None
+) -> dict[str, list[tuple[PoolName, int]]]:
+    """Per played phase, the pools the presenter hands back at its start: the script's
+    scale-ins up to that phase (skipped phases' included), not its scale-outs.
+
+    Why: KEDA scales a pool in only after five calm minutes, so a presenter in manual mode gives
+    GPUs back by hand as the script does (KV Cache: decode to one worker); growing a pool is
+    KEDA's job, on the SLO breach it sees.
+    """
+    assert script.layout is not None
+    layout = script.layout.initial
+    pending: dict[PoolName, int] = {}
+    out: dict[str, list[tuple[PoolName, int]]] = {}
+    for phase in script.phases:
+        if phases is None or phase.id in phases:
+            out[phase.id] = sorted(pending.items())
+            pending = {}
+        for step in phase.scale:
+            if step.replicas < layout.of(step.pool):
+                pending[step.pool] = step.replicas
+            layout = layout.with_pool(step.pool, step.replicas)
+    return out
+
+
 async def _manual_play(
     ctl: ScenarioController,
     script: DemoScript,
     sampler: _Sampler,
     phases: tuple[str, ...] | None,
 ) -> None:
-    """Manual mode: KEDA resumed, the presenter plays the phases' load (no scripted scaling);
-    whatever scaling happens is KEDA's (none when the ports run no autoscaler)."""
+    """Manual mode: KEDA resumed, the presenter plays the phases' load and hands GPUs back as
+    the script does (`presenter_scale_ins`); every scale-out is KEDA's (none when the ports
+    run no autoscaler)."""
     await ctl.set_manual()
+    scale_ins = presenter_scale_ins(script, phases)
     for phase in script.phases:
-        if phases is not None and phase.id not in phases:
+        if phase.id not in scale_ins:
             continue
         preset = script.preset(phase.preset or "")
         load = phase.load or (preset.load if preset else None)
         assert load is not None
         ctl.timeline.add("phase", "presenter", f"{phase.name}: {phase.caption}", phase=phase.id)
+        for pool, replicas in scale_ins[phase.id]:
+            await ctl.scale_pool(pool, replicas)
         await ctl.driver.apply(load)
         if not ctl.driver.running():
             await ctl.driver.start()

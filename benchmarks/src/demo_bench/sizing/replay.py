@@ -67,12 +67,16 @@ def _required(values: Sequence[float], q: float) -> float:
 
 
 def summarize(
-    records: Sequence[Mapping[str, Any]], slos: Mapping[Workload, Slo], duration_s: float
-) -> dict[Workload, WorkloadStats]:
-    """Per-workload percentiles, SLO attainment and goodput of replayed requests."""
+    records: Sequence[Mapping[str, Any]], slos: Mapping[Workload, Slo], duration_s: float,
+    only: Workload | None = None,
+) -> dict[Workload, WorkloadStats]:  # fmt: skip
+    """Per-workload percentiles, SLO attainment and goodput of replayed requests. `only`: the
+    trace's one workload (a trace without multi-turn sessions comes back without session ids)."""
     by_workload: dict[Workload, list[Mapping[str, Any]]] = defaultdict(list)
     for record in records:
-        by_workload[workload_of(str(record["session_id"]))].append(record)
+        session = record.get("session_id")
+        workload = only if session is None and only is not None else workload_of(str(session))
+        by_workload[workload].append(record)
     stats: dict[Workload, WorkloadStats] = {}
     for workload in WORKLOADS:
         rows = by_workload.get(workload)
@@ -128,7 +132,12 @@ def run_split(
         preset=preset,
         prefill=split[0],
         decode=split[1],
-        workloads=summarize(done, slos, duration_s),
+        workloads=summarize(done, slos, duration_s, only=_only_workload(rows)),
         completed=len(done),
         offered=len(rows),
     )
+
+
+def _only_workload(rows: Sequence[TraceRow]) -> Workload | None:
+    workloads = {workload_of(r.session_id) for r in rows}
+    return workloads.pop() if len(workloads) == 1 else None
