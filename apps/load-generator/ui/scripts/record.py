@@ -3,7 +3,8 @@
 Starts `loadgen demo` (local stack + app), switches to auto mode, and captures the audience view
 in Debian's Chromium through the DevTools screencast (Playwright's own video needs an ffmpeg
 build it downloads, which these machines cannot fetch). Debian's ffmpeg then encodes the frames
-on the demo clock (wall time x speed), with the phase caption burned in; one still per phase.
+on the demo clock (wall time x speed), with the phase caption burned in; one still per phase of
+the audience view, and one of the presenter view (a second page, token saved) per phase.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 FFMPEG = "/usr/bin/ffmpeg"
@@ -172,6 +173,11 @@ async def _capture(url: str, token: str, out: Path, max_wall_s: float | None) ->
             await page.goto(f"{url}/")
             await page.get_by_role("link", name="Audience").click()
         await page.wait_for_selector("[data-testid=audience]")
+        presenter = await _presenter_page(browser, url, token)
+        presenter_dir = out / "presenter"
+        shutil.rmtree(presenter_dir, ignore_errors=True)
+        presenter_dir.mkdir(parents=True)
+        shot: set[tuple[int, int]] = set()
         cdp = await page.context.new_cdp_session(page)
 
         async def on_frame(event: dict[str, Any]) -> None:
@@ -199,6 +205,12 @@ async def _capture(url: str, token: str, out: Path, max_wall_s: float | None) ->
             if state["mode"] != "auto":
                 print(f"record: the scenario left auto mode ({state['mode']}); stopping early")
                 break
+            phase = state.get("phase")
+            key = (state["cycle"], phase["index"]) if phase else None
+            if phase and key not in shot and phase["elapsed_s"] >= STILL_AT * phase["duration_s"]:
+                shot.add(key)
+                name = f"{phase['index'] + 1:02d}-{phase['id']}.png"
+                await presenter.screenshot(path=str(presenter_dir / name))
             await asyncio.sleep(1.0)
         else:
             print(f"record: no full cycle within {max_wall_s:.0f} s; keeping what was recorded")
@@ -208,6 +220,17 @@ async def _capture(url: str, token: str, out: Path, max_wall_s: float | None) ->
     _http("POST", f"{url}/api/scenario/stop", token)
     phases = [p for p in phases_from_polls(polls, speed, end) if p.end_wall_s > t0]
     _encode(frames, phases, t0, end, speed, out)
+
+
+async def _presenter_page(browser: Browser, url: str, token: str) -> Page:
+    """The presenter view as a presenter keeps it open (token saved), for a still per phase."""
+    page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+    await page.goto(f"{url}/")
+    form = page.get_by_test_id("token-form")
+    if await form.count():
+        await form.locator("input").fill(token)
+        await page.get_by_role("button", name="Save").click()
+    return page
 
 
 def _encode(

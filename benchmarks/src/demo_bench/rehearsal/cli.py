@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import os
 import pickle
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from demo_bench.app_profile import Profiler, cost_by_part, markdown, parse_collapsed
 from demo_bench.rehearsal.plots import write_plots
 from demo_bench.rehearsal.report import build_report, write_report
 from demo_bench.rehearsal.run import RawRun, rehearse
@@ -35,6 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--from-raw", type=Path, help="rebuild the report from a saved raw run")
     parser.add_argument(
+        "--profile-app",
+        action="store_true",
+        help="also sample this process with py-spy: the app's CPU per part, beside the report",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="smoke run: a 340 s cycle with light load on the dev layout (pair with --speed 10)",
@@ -49,14 +57,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.from_raw is not None:
             raw: RawRun = pickle.loads(args.from_raw.read_bytes())  # our own file
+            if args.profile_app:  # the samples py-spy left beside the raw run
+                write_app_profile(args.from_raw.parent / "app-profile.txt", raw, args.out)
         else:
-            raw = asyncio.run(
-                rehearse(
-                    work=work, speed=args.speed, env=args.env, script_path=args.script,
-                    corpus=args.corpus, cycles=args.cycles,
-                    mode="manual" if args.manual else "auto",
-                )
+            run = rehearse(
+                work=work, speed=args.speed, env=args.env, script_path=args.script,
+                corpus=args.corpus, cycles=args.cycles,
+                mode="manual" if args.manual else "auto",
             )  # fmt: skip
+            if args.profile_app:
+                samples = work / "app-profile.txt"
+                with Profiler(os.getpid(), samples, PROFILE_RATE_HZ):
+                    raw = asyncio.run(run)
+                write_app_profile(samples, raw, args.out)
+            else:
+                raw = asyncio.run(run)
             raw_path.parent.mkdir(parents=True, exist_ok=True)
             raw_path.write_bytes(pickle.dumps(raw))
     except (LoadgenError, OSError) as exc:
@@ -67,6 +82,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_plots(raw, args.out)
     print(f"rehearsal report: {md_path} ({json_path}); valid: {report['valid']}")
     return 0
+
+
+PROFILE_RATE_HZ = 50
+
+
+def write_app_profile(samples: Path, raw: RawRun, out: Path) -> Path:
+    """The app's CPU per part over the run, from py-spy's samples of this process."""
+    costs = cost_by_part(parse_collapsed(samples.read_text()), PROFILE_RATE_HZ, raw.wall_s)
+    meta = {
+        "run": f"{raw.mode} rehearsal started {raw.started_at}, speed {raw.speed:g}, "
+        f"env {raw.env}, {raw.wall_s:.0f} s of wall time",
+        "sampler": f"py-spy record --nonblocking at {PROFILE_RATE_HZ} Hz (busy samples only)",
+    }
+    path = out / "app-profile.md"
+    path.write_text(markdown(costs, meta))
+    (out / "app-profile.json").write_text(
+        json.dumps({**meta, "parts": [c.__dict__ for c in costs]}, indent=1) + "\n"
+    )
+    return path
 
 
 # The packaged phase ids (the report's effects look for them) on the dev layout, light load.

@@ -64,7 +64,8 @@ def build_report(raw: RawRun) -> dict[str, Any]:
             "frontend + mocker workers on the H200 70B profile), driven by the scenario controller"
             if raw.mode == "auto"
             else "manual mode (KEDA resumed, the local KEDA on k8s/keda) through Baseline and the "
-            "two stress phases' load against the local stack (H200 70B profile); scaling is KEDA's"
+            "two stress phases' load against the local stack (H200 70B profile); the presenter "
+            "hands GPUs back as the script does (source presenter), every scale-out is KEDA's"
         ),
         "mode": raw.mode,
         "time_base": "demo seconds since the controller started (SPEED scales wall time)",
