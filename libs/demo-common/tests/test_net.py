@@ -32,3 +32,17 @@ def test_seeding_the_random_module_does_not_replay_ports() -> None:
     random.seed(1234)
     second = [net.free_port() for _ in range(5)]
     assert first != second
+
+
+def test_a_held_port_is_never_handed_out_until_released() -> None:
+    hold = net.held_port()
+    port = hold.getsockname()[1]
+    assert net.PORT_RANGE[0] <= port <= net.PORT_RANGE[1]
+    # A worker asking for a free port meanwhile cannot get it, nor bind it.
+    assert all(net.free_port() != port for _ in range(300))
+    with socket.socket() as other, pytest.raises(OSError, match="in use"):
+        other.bind(("127.0.0.1", port))
+    hold.close()
+    with socket.socket() as owner:  # its real owner binds it once released
+        owner.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        owner.bind(("127.0.0.1", port))

@@ -8,8 +8,10 @@ generator's runtime and scenario controller run in this process with the local b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -22,7 +24,7 @@ from prometheus_client import start_http_server
 
 from demo_bench.rehearsal.analysis import PoolSample, Sample, SloBounds
 from demo_common.corpus import load_corpus
-from demo_common.net import free_port
+from demo_common.net import free_port, held_port
 from loadgen.adapters.local_stack import local_stack_process
 from loadgen.clock import NS_PER_S
 from loadgen.controller.core import ScenarioController
@@ -112,7 +114,28 @@ async def rehearse(
     Manual: the presenter's part — each phase in `manual_phases` (None: all) at its load, no
     scripted scaling. `ports` replaces the backend ports (e.g. without the local KEDA)."""
     script = load_demo_script(script_path)
-    metrics_port = free_port()
+    with contextlib.closing(held_port()) as hold:
+        return await _rehearse(hold, script, work, speed, env, script_path, corpus, cycles,
+                               extra_stack_args, mode, manual_phases, ports)  # fmt: skip
+
+
+async def _rehearse(
+    hold: socket.socket,
+    script: DemoScript,
+    work: Path,
+    speed: float,
+    env: Literal["prod", "dev"],
+    script_path: Path | None,
+    corpus: str,
+    cycles: int,
+    extra_stack_args: tuple[str, ...],
+    mode: Literal["auto", "manual"],
+    manual_phases: tuple[str, ...] | None,
+    ports: Callable[[Settings], PortsFactory] | None,
+) -> RawRun:
+    # The exporter's port is held from here until the exporter binds it (the stack's workers
+    # take ports from the same range meanwhile).
+    metrics_port = hold.getsockname()[1]
     stack_args = [
         f"--env={env}", f"--speed={speed:g}", "--workdir", str(work),
         "--frontend-port", str(free_port()), "--prometheus-port", str(free_port()),
@@ -154,6 +177,7 @@ async def rehearse(
             ctl = runtime.scenario
             assert ctl is not None
             settle_heap()  # as the app does once started (loadgen.cli)
+            hold.close()
             server, _ = start_http_server(
                 metrics_port, addr="127.0.0.1", registry=runtime.metrics.registry
             )

@@ -33,3 +33,20 @@ def free_port(host: str = "127.0.0.1", exclude: Collection[int] = ()) -> int:
                 continue
             return port
     raise NoFreePortError(f"no free port in {PORT_RANGE[0]}-{PORT_RANGE[1]} on {host}")
+
+
+def held_port(host: str = "127.0.0.1") -> socket.socket:
+    """A listening socket on a free port in PORT_RANGE. Until it is closed (just before the
+    port's real owner binds it) no `free_port` caller can be handed the same port: a port chosen
+    before a stack starts its workers is otherwise free for one of them to take meanwhile."""
+    for _ in range(200):
+        port = _RANDOM.randint(*PORT_RANGE)
+        sock = socket.socket()
+        try:
+            sock.bind((host, port))
+            sock.listen()
+        except OSError:
+            sock.close()
+            continue
+        return sock
+    raise NoFreePortError(f"no free port in {PORT_RANGE[0]}-{PORT_RANGE[1]} on {host}")
