@@ -94,6 +94,10 @@ def test_a_short_comparison_produces_every_layouts_numbers(tmp_path: Path) -> No
     report = json.loads((out / "comparison.json").read_text())
     assert list(report["layouts"]) == ["aggregated", "static", "controller", "keda"]
     layouts = report["layouts"]
+    # The static layouts keep their pools: no scale step of the script (here a scale-in in
+    # Baseline) is played there; aggregated has no prefill pool to keep a worker in.
+    for static in ("static", "aggregated"):
+        assert len({p["mean_gpus"] for p in layouts[static]["phases"]}) == 1, layouts[static]
     for name, numbers in layouts.items():
         assert [p["id"] for p in numbers["phases"]] == ["baseline", "decode-stress"], name
         assert numbers["requests"] > 0, name

@@ -26,10 +26,11 @@ PROFILES: dict[str, str] = {env: layout.profile for env, layout in ENV_LAYOUTS.i
 
 # A short cycle for CI: the packaged script's SLOs and workloads, dev layout, light load.
 QUICK_CYCLE = """
-layout: {budget_gpus: 3, initial: {prefill: 1, decode: 1}}
+layout: {budget_gpus: 3, initial: {prefill: 1, decode: 2}}
 phases:
   - {id: baseline, name: Baseline, caption: quick, duration: 30s,
-     load: {rps: 0.3, mix: {chat: 0.4, summarization: 0.2, reasoning: 0.4}, max_in_flight: 16}}
+     load: {rps: 0.3, mix: {chat: 0.4, summarization: 0.2, reasoning: 0.4}, max_in_flight: 16},
+     scale: [{at: 5s, pool: decode, replicas: 1}]}
   - {id: decode-stress, name: Decode Stress, caption: quick, duration: 40s,
      load: {rps: 0.6, mix: {chat: 0.2, reasoning: 0.8}, max_in_flight: 32},
      scale: [{at: 5s, pool: decode, replicas: 2}]}

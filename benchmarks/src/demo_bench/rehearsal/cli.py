@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run = rehearse(
                 work=work, speed=args.speed, env=args.env, script_path=args.script,
                 corpus=args.corpus, cycles=args.cycles,
-                mode="manual" if args.manual else "auto",
+                mode="manual" if args.manual else "auto", hand_back=args.manual,
             )  # fmt: skip
             if args.profile_app:
                 samples = work / "app-profile.txt"

@@ -109,14 +109,17 @@ async def rehearse(
     mode: Literal["auto", "manual"] = "auto",
     manual_phases: tuple[str, ...] | None = MANUAL_PHASES,
     ports: Callable[[Settings], PortsFactory] | None = None,
+    hand_back: bool = False,
 ) -> RawRun:
     """Play the script on a fresh local stack. Auto: the controller plays `cycles` cycles.
     Manual: the presenter's part — each phase in `manual_phases` (None: all) at its load, no
-    scripted scaling. `ports` replaces the backend ports (e.g. without the local KEDA)."""
+    scripted scale-out; with `hand_back` the presenter applies the script's scale-ins
+    (`presenter_scale_ins`), without it the pools stay as they start (the comparison's static
+    layouts). `ports` replaces the backend ports (e.g. without the local KEDA)."""
     script = load_demo_script(script_path)
     with contextlib.closing(held_port()) as hold:
         return await _rehearse(hold, script, work, speed, env, script_path, corpus, cycles,
-                               extra_stack_args, mode, manual_phases, ports)  # fmt: skip
+                               extra_stack_args, mode, manual_phases, ports, hand_back)  # fmt: skip
 
 
 async def _rehearse(
@@ -132,6 +135,7 @@ async def _rehearse(
     mode: Literal["auto", "manual"],
     manual_phases: tuple[str, ...] | None,
     ports: Callable[[Settings], PortsFactory] | None,
+    hand_back: bool,
 ) -> RawRun:
     # The exporter's port is held from here until the exporter binds it (the stack's workers
     # take ports from the same range meanwhile).
@@ -188,7 +192,7 @@ async def _rehearse(
                 while ctl.cycle < cycles:
                     await sampler.sample()
             else:
-                await _manual_play(ctl, script, sampler, manual_phases)
+                await _manual_play(ctl, script, sampler, manual_phases, hand_back)
             await ctl.stop()
             server.shutdown()
             raw.timeline = [e.model_dump() for e in ctl.timeline.events()]
@@ -269,10 +273,11 @@ async def _manual_play(
     script: DemoScript,
     sampler: _Sampler,
     phases: tuple[str, ...] | None,
+    hand_back: bool,
 ) -> None:
-    """Manual mode: KEDA resumed, the presenter plays the phases' load and hands GPUs back as
-    the script does (`presenter_scale_ins`); every scale-out is KEDA's (none when the ports
-    run no autoscaler)."""
+    """Manual mode: KEDA resumed, the presenter plays the phases' load and, with `hand_back`,
+    gives GPUs back as the script does (`presenter_scale_ins`); every scale-out is KEDA's (none
+    when the ports run no autoscaler)."""
     await ctl.set_manual()
     scale_ins = presenter_scale_ins(script, phases)
     for phase in script.phases:
@@ -282,7 +287,7 @@ async def _manual_play(
         load = phase.load or (preset.load if preset else None)
         assert load is not None
         ctl.timeline.add("phase", "presenter", f"{phase.name}: {phase.caption}", phase=phase.id)
-        for pool, replicas in scale_ins[phase.id]:
+        for pool, replicas in scale_ins[phase.id] if hand_back else ():
             await ctl.scale_pool(pool, replicas)
         await ctl.driver.apply(load)
         if not ctl.driver.running():
