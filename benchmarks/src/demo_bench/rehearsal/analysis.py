@@ -16,6 +16,10 @@ from demo_common.percentile import percentile
 WINDOW_S = 30.0  # rolling window of the latency series (demo s)
 STEP_S = 10.0
 RECOVERY_FACTOR = 1.2  # "recovered" = p95 back within 1.2x baseline
+# The effect targets, for the rehearsal and the sizing replay alike: a stress phase's p95 peaks
+# at >= PEAK_MIN x Baseline and is back within RECOVERY_FACTOR x RECOVERY_MAX_S after ready.
+PEAK_MIN = 1.8
+RECOVERY_MAX_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -297,10 +301,10 @@ def stress_effect(
         "last_60s_p95_s": _r(end_p95),
         "peak_vs_baseline": ratio(peak, baseline_p95),
         "end_vs_baseline": ratio(end_p95, baseline_p95),
-        "target_peak_vs_baseline_min": 2.0,
+        "target_peak_vs_baseline_min": PEAK_MIN,
         "target_end_vs_baseline_max": RECOVERY_FACTOR,
         "scale_out": None if recovery is None else recovery.__dict__,
-        "target_recovery_after_ready_s_max": 60.0,
+        "target_recovery_after_ready_s_max": RECOVERY_MAX_S,
     }
 
 

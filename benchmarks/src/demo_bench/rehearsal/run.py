@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import functools
 import os
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -117,28 +116,9 @@ async def rehearse(
     (`presenter_scale_ins`), without it the pools stay as they start (the comparison's static
     layouts). `ports` replaces the backend ports (e.g. without the local KEDA)."""
     script = load_demo_script(script_path)
-    with contextlib.closing(held_port()) as hold:
-        return await _rehearse(hold, script, work, speed, env, script_path, corpus, cycles,
-                               extra_stack_args, mode, manual_phases, ports, hand_back)  # fmt: skip
-
-
-async def _rehearse(
-    hold: socket.socket,
-    script: DemoScript,
-    work: Path,
-    speed: float,
-    env: Literal["prod", "dev"],
-    script_path: Path | None,
-    corpus: str,
-    cycles: int,
-    extra_stack_args: tuple[str, ...],
-    mode: Literal["auto", "manual"],
-    manual_phases: tuple[str, ...] | None,
-    ports: Callable[[Settings], PortsFactory] | None,
-    hand_back: bool,
-) -> RawRun:
     # The exporter's port is held from here until the exporter binds it (the stack's workers
-    # take ports from the same range meanwhile).
+    # take ports from the same range meanwhile); closed on any way out.
+    hold = held_port()
     metrics_port = hold.getsockname()[1]
     stack_args = [
         f"--env={env}", f"--speed={speed:g}", "--workdir", str(work),
@@ -156,49 +136,50 @@ async def _rehearse(
         mode=mode,
     )
     sink = CollectSink()
-    async with local_stack_process(stack_args) as stack:
-        settings = Settings(
-            endpoint_url=stack.frontend_url,
-            model=stack.model_name,
-            control_url=stack.control_url,
-            prometheus_url=stack.prometheus_url,
-            env=env,
-            speed=speed,
-            script=script_path,
-            corpus=corpus,
-            scenario_state_file=work / "scenario-state.json",
-            request_log=work / "requests.jsonl",
-        )
-        started = time.monotonic()
-        async with open_runtime(
-            settings,
-            script,
-            load_corpus(corpus),
-            "rehearsal-token",
-            scenario_ports=(ports or _backend_ports)(settings),
-            extra_sinks=[sink],
-        ) as runtime:
-            ctl = runtime.scenario
-            assert ctl is not None
-            settle_heap()  # as the app does once started (loadgen.cli)
-            hold.close()
-            server, _ = start_http_server(
-                metrics_port, addr="127.0.0.1", registry=runtime.metrics.registry
+    with contextlib.closing(hold):
+        async with local_stack_process(stack_args) as stack:
+            settings = Settings(
+                endpoint_url=stack.frontend_url,
+                model=stack.model_name,
+                control_url=stack.control_url,
+                prometheus_url=stack.prometheus_url,
+                env=env,
+                speed=speed,
+                script=script_path,
+                corpus=corpus,
+                scenario_state_file=work / "scenario-state.json",
+                request_log=work / "requests.jsonl",
             )
-            origin_ns = ctl.timeline.origin_ns
-            sampler = _Sampler(raw, runtime, origin_ns)
-            if mode == "auto":
-                await ctl.set_auto()
-                while ctl.cycle < cycles:
-                    await sampler.sample()
-            else:
-                await _manual_play(ctl, script, sampler, manual_phases, hand_back)
-            await ctl.stop()
-            server.shutdown()
-            raw.timeline = [e.model_dump() for e in ctl.timeline.events()]
-            raw.wall_s = time.monotonic() - started
-        raw.samples = sink.samples(origin_ns)
-        raw.router = await _router_counters(stack.prometheus_url, raw.timeline)
+            started = time.monotonic()
+            async with open_runtime(
+                settings,
+                script,
+                load_corpus(corpus),
+                "rehearsal-token",
+                scenario_ports=(ports or _backend_ports)(settings),
+                extra_sinks=[sink],
+            ) as runtime:
+                ctl = runtime.scenario
+                assert ctl is not None
+                settle_heap()  # as the app does once started (loadgen.cli)
+                hold.close()
+                server, _ = start_http_server(
+                    metrics_port, addr="127.0.0.1", registry=runtime.metrics.registry
+                )
+                origin_ns = ctl.timeline.origin_ns
+                sampler = _Sampler(raw, runtime, origin_ns)
+                if mode == "auto":
+                    await ctl.set_auto()
+                    while ctl.cycle < cycles:
+                        await sampler.sample()
+                else:
+                    await _manual_play(ctl, script, sampler, manual_phases, hand_back)
+                await ctl.stop()
+                server.shutdown()
+                raw.timeline = [e.model_dump() for e in ctl.timeline.events()]
+                raw.wall_s = time.monotonic() - started
+            raw.samples = sink.samples(origin_ns)
+            raw.router = await _router_counters(stack.prometheus_url, raw.timeline)
     return raw
 
 

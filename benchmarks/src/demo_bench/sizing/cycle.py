@@ -26,9 +26,6 @@ from demo_common.corpus import Corpus
 from loadgen.demo_script.models import DemoScript
 from localcluster.perfmodel import HardwareProfile
 
-WINDOW_S = 30.0
-STEP_S = 10.0
-RECOVERY_FACTOR = 1.2
 GREEN_TAIL_S = 60.0  # Full Load must end with this long green for every workload
 
 

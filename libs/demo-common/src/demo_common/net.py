@@ -19,34 +19,34 @@ class NoFreePortError(RuntimeError):
 _RANDOM = random.SystemRandom()
 
 
-def free_port(host: str = "127.0.0.1", exclude: Collection[int] = ()) -> int:
-    """A port in PORT_RANGE that is free right now (random, so parallel callers rarely collide),
-    other than `exclude`: ports promised to processes that have not bound them yet."""
+def _bound_socket(host: str, exclude: Collection[int], listen: bool) -> socket.socket:
+    """A socket bound to a random free port in PORT_RANGE, other than `exclude`."""
     for _ in range(200):
         port = _RANDOM.randint(*PORT_RANGE)
         if port in exclude:
             continue
-        with socket.socket() as sock:
-            try:
-                sock.bind((host, port))
-            except OSError:
-                continue
-            return port
+        sock = socket.socket()
+        try:
+            sock.bind((host, port))
+            if listen:
+                sock.listen()
+        except OSError:
+            sock.close()
+            continue
+        return sock
     raise NoFreePortError(f"no free port in {PORT_RANGE[0]}-{PORT_RANGE[1]} on {host}")
+
+
+def free_port(host: str = "127.0.0.1", exclude: Collection[int] = ()) -> int:
+    """A port in PORT_RANGE that is free right now (random, so parallel callers rarely collide),
+    other than `exclude`: ports promised to processes that have not bound them yet."""
+    with _bound_socket(host, exclude, listen=False) as sock:
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def held_port(host: str = "127.0.0.1") -> socket.socket:
     """A listening socket on a free port in PORT_RANGE. Until it is closed (just before the
     port's real owner binds it) no `free_port` caller can be handed the same port: a port chosen
     before a stack starts its workers is otherwise free for one of them to take meanwhile."""
-    for _ in range(200):
-        port = _RANDOM.randint(*PORT_RANGE)
-        sock = socket.socket()
-        try:
-            sock.bind((host, port))
-            sock.listen()
-        except OSError:
-            sock.close()
-            continue
-        return sock
-    raise NoFreePortError(f"no free port in {PORT_RANGE[0]}-{PORT_RANGE[1]} on {host}")
+    return _bound_socket(host, (), listen=True)
