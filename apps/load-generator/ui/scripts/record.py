@@ -4,7 +4,8 @@ Starts `loadgen demo` (local stack + app), switches to auto mode, and captures t
 in Debian's Chromium through the DevTools screencast (Playwright's own video needs an ffmpeg
 build it downloads, which these machines cannot fetch). Debian's ffmpeg then encodes the frames
 on the demo clock (wall time x speed), with the phase caption burned in; one still per phase of
-the audience view, and one of the presenter view (a second page, token saved) per phase.
+the audience view, and one of the presenter view (a second page, token saved) per phase; after
+the cycle, the audience's "why disaggregation" segment from the newest `make compare` record.
 """
 
 from __future__ import annotations
@@ -134,8 +135,11 @@ def still_frames(phases: list[Phase], frames: list[Frame]) -> list[tuple[Phase, 
 
 
 # ----- running it ------------------------------------------------------------------------------
-def _http(method: str, url: str, token: str | None = None) -> Any:
-    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+def _http(method: str, url: str, token: str | None = None, body: Any = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else b"" if method == "POST" else None
+    request = urllib.request.Request(url, method=method, data=data)
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -195,7 +199,15 @@ async def _capture(url: str, token: str, out: Path, max_wall_s: float | None) ->
         max_wall_s = max_wall_s or 30 * 60 / speed + 60
         await cdp.send(
             "Page.startScreencast",
-            {"format": "jpeg", "quality": 85, "maxWidth": 1920, "maxHeight": 1080},
+            # Every 6th frame (~5 fps of a 30 fps screencast, VIDEO_FPS): all of them cost
+            # Chromium a 1080p JPEG each on the 2 cores the stack runs on.
+            {
+                "format": "jpeg",
+                "quality": 85,
+                "maxWidth": 1920,
+                "maxHeight": 1080,
+                "everyNthFrame": 6,
+            },
         )
         while time.time() - t0 < max_wall_s:
             state = _http("GET", f"{url}/api/scenario")
@@ -216,10 +228,26 @@ async def _capture(url: str, token: str, out: Path, max_wall_s: float | None) ->
             print(f"record: no full cycle within {max_wall_s:.0f} s; keeping what was recorded")
         await cdp.send("Page.stopScreencast")
         end = time.time()
+        await _why_still(page, url, token, out)
         await browser.close()
     _http("POST", f"{url}/api/scenario/stop", token)
     phases = [p for p in phases_from_polls(polls, speed, end) if p.end_wall_s > t0]
     _encode(frames, phases, t0, end, speed, out)
+
+
+async def _why_still(page: Page, url: str, token: str, out: Path) -> None:
+    """After the cycle, the "why disaggregation" segment as the audience sees it when the
+    presenter shows it: the newest `make compare` record the app serves."""
+    if not _http("GET", f"{url}/api/comparison")["recorded"]:
+        print("record: no layout comparison recorded (make compare); no why-disaggregation still")
+        return
+    _http("PUT", f"{url}/api/scenario/audience", token, {"show": "comparison"})
+    try:
+        await page.wait_for_selector("[data-testid=why-panel]", timeout=30_000)
+        await page.wait_for_timeout(2_000)  # the plot image loads after the panel
+        await page.screenshot(path=str(out / "why-disaggregation.png"))
+    finally:
+        _http("PUT", f"{url}/api/scenario/audience", token, {"show": "live"})
 
 
 async def _presenter_page(browser: Browser, url: str, token: str) -> Page:

@@ -76,7 +76,7 @@ describe("comparison wording", () => {
     // An invalid run's better ratio is never the claim.
     expect(verdict(comparison([2.8, 3.1], false))).toContain("×2.80 aggregated (disaggregated, static initial split)");
     expect(verdict(comparison([0.8, 0.9]))).toBe(
-      "Disaggregation wins on nothing measured here. It does not on requests within every SLO per GPU: " +
+      "Disaggregation wins on nothing measured here. It does not win on requests within every SLO per GPU: " +
         "aggregated ×1.11 the best split (disaggregated + local KEDA)",
     );
   });

@@ -95,7 +95,7 @@ export function verdict(c: Comparison): string {
     (gain > 1 ? wins : losses).push(`following the shifting mix: ${ratio(gain)} the static split per GPU`);
   }
   const won = wins.length ? `Disaggregation wins on ${wins.join("; ")}` : "Disaggregation wins on nothing measured here";
-  return losses.length ? `${won}. It does not on ${losses.join("; ")}` : won;
+  return losses.length ? `${won}. It does not win on ${losses.join("; ")}` : won;
 }
 
 /** The record behind the verdict: its date, speed, timing source and validity, in a few words. */
