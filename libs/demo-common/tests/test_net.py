@@ -10,18 +10,23 @@ import pytest
 from demo_common import net
 
 
-def test_excluded_ports_are_never_returned(monkeypatch: pytest.MonkeyPatch) -> None:
-    promised = net.PORT_RANGE[0] + 7
+def offer_first(monkeypatch: pytest.MonkeyPatch, ports: list[int]) -> list[int]:
+    """Make free_port draw `ports` first, then real random picks (any fixed port after them
+    could be taken by another process on a shared machine). Returns the draws as they happen."""
     draws: list[int] = []
     real_randint = net._RANDOM.randint
 
     def randint(a: int, b: int) -> int:
-        # The promised port is offered twice, then real random picks (any fixed port could be
-        # taken by another process on a shared machine).
-        draws.append(promised if len(draws) < 2 else real_randint(a, b))
+        draws.append(ports[len(draws)] if len(draws) < len(ports) else real_randint(a, b))
         return draws[-1]
 
     monkeypatch.setattr(net._RANDOM, "randint", randint)
+    return draws
+
+
+def test_excluded_ports_are_never_returned(monkeypatch: pytest.MonkeyPatch) -> None:
+    promised = net.PORT_RANGE[0] + 7
+    draws = offer_first(monkeypatch, [promised, promised])
     port = net.free_port(exclude={promised})
     assert draws[:2] == [promised, promised]
     assert port != promised
@@ -32,16 +37,7 @@ def test_a_bound_port_is_not_returned(monkeypatch: pytest.MonkeyPatch) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         busy = taken.getsockname()[1]
-        # The busy port is offered first; then real random picks (a fixed neighbour such as
-        # busy + 1 can itself be taken by another process on a shared machine).
-        draws: list[int] = []
-        real_randint = net._RANDOM.randint
-
-        def randint(a: int, b: int) -> int:
-            draws.append(busy if not draws else real_randint(a, b))
-            return draws[-1]
-
-        monkeypatch.setattr(net._RANDOM, "randint", randint)
+        draws = offer_first(monkeypatch, [busy])
         port = net.free_port()
         assert draws[0] == busy
         assert port != busy

@@ -218,11 +218,12 @@ async def _capture(url: str, token: str, out: Path, max_wall_s: float | None) ->
                 print(f"record: the scenario left auto mode ({state['mode']}); stopping early")
                 break
             phase = state.get("phase")
-            key = (state["cycle"], phase["index"]) if phase else None
-            if phase and key not in shot and phase["elapsed_s"] >= STILL_AT * phase["duration_s"]:
-                shot.add(key)
-                name = f"{phase['index'] + 1:02d}-{phase['id']}.png"
-                await presenter.screenshot(path=str(presenter_dir / name))
+            if phase is not None and phase["elapsed_s"] >= STILL_AT * phase["duration_s"]:
+                key = (state["cycle"], phase["index"])
+                if key not in shot:
+                    shot.add(key)
+                    name = f"{phase['index'] + 1:02d}-{phase['id']}.png"
+                    await presenter.screenshot(path=str(presenter_dir / name))
             await asyncio.sleep(1.0)
         else:
             print(f"record: no full cycle within {max_wall_s:.0f} s; keeping what was recorded")
