@@ -25,9 +25,6 @@ from demo_common.percentile import percentile
 MACHINE_BUSY_MAX = 95.0  # % of all cores, p90 over the run
 CLIENT_BUSY_MAX = 90.0  # % of one core (the client is one event loop), p90 over the run
 STATIC_GPUS = 8
-# A stress phase shows when its p95 peaks at this multiple of Baseline's: one H200 decode
-# worker with a full KV cache steps at 40-41 ms against Baseline's 22-24 ms, so ITL cannot
-# climb much past 1.8x (docs/calibration.md); TTFT is held to the same bar.
 
 
 def build_report(raw: RawRun) -> dict[str, Any]:
